@@ -1,0 +1,3 @@
+"""Anomaly detection: detectors (river / scikit-learn adapters), thresholds, scoring, NAB."""
+
+from __future__ import annotations

@@ -195,7 +195,7 @@ def make_forecast(spec: str | Forecast, **params: float) -> Forecast:
     >>> make_forecast("perfec")
     Traceback (most recent call last):
     ...
-    eventsim.exceptions.ConfigError: forecast 'perfec' is unknown; allowed: noisy, perfect, persistence, seasonal-naive; did you mean 'perfect'?
+    eventsim.exceptions.ConfigError: forecast 'perfec' is unknown; ...; did you mean 'perfect'?
     """
     if isinstance(spec, Forecast):
         return spec

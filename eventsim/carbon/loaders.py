@@ -110,7 +110,7 @@ def load_csv(
 
 
 def write_csv(trace: pl.DataFrame, path: str | Path) -> None:
-    """Write a trace as ``timestamp,intensity_g_per_kwh`` with ISO UTC times (``load_csv`` reads it).
+    """Write a trace as ``timestamp,intensity_g_per_kwh``, ISO UTC times (``load_csv`` reads it).
 
     Examples
     --------
@@ -177,7 +177,8 @@ def load_electricitymaps_csv(
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "em.csv"
     >>> head = "Datetime (UTC),Zone Id,Carbon Intensity gCO₂eq/kWh (direct),"
     >>> head += "Carbon Intensity gCO₂eq/kWh (LCA)"
-    >>> _ = p.write_text(head + "\\n2021-01-01 00:00:00,DE,300,350\\n2021-01-01 01:00:00,DE,310,360\\n")
+    >>> rows = "\\n2021-01-01 00:00:00,DE,300,350\\n2021-01-01 01:00:00,DE,310,360\\n"
+    >>> _ = p.write_text(head + rows)
     >>> load_electricitymaps_csv(p)["intensity_g_per_kwh"].to_list()
     [350.0, 360.0]
     """

@@ -68,10 +68,12 @@ class HandlerEnergy:
                 msg = f"HandlerEnergy.{name} must be >= 0; got {getattr(self, name)!r}"
                 raise ConfigError(msg)
         if self.events_per_s_per_core <= 0:
-            msg = f"HandlerEnergy.events_per_s_per_core must be > 0; got {self.events_per_s_per_core!r}"
+            value = self.events_per_s_per_core
+            msg = f"HandlerEnergy.events_per_s_per_core must be > 0; got {value!r}"
             raise ConfigError(msg)
         if not 0 < self.target_utilisation <= 1:
-            msg = f"HandlerEnergy.target_utilisation must be in (0, 1]; got {self.target_utilisation!r}"
+            value = self.target_utilisation
+            msg = f"HandlerEnergy.target_utilisation must be in (0, 1]; got {value!r}"
             raise ConfigError(msg)
 
     @property

@@ -117,7 +117,7 @@ def clean_trace(
     >>> clean_trace(pl.concat([t, t]))
     Traceback (most recent call last):
     ...
-    eventsim.exceptions.DataFormatError: trace has 3 duplicate timestamps (first 2020-01-01 00:00:00+00:00); set duplicates= to one of 'mean', 'first', 'last'
+    eventsim.exceptions.DataFormatError: trace has 3 duplicate timestamps (first 2020-01-01 ...
     """
     _check_choice("duplicates", duplicates, _DUPLICATES)
     _check_choice("gaps", gaps, _GAPS)
@@ -142,7 +142,8 @@ def clean_trace(
     frame = _dedupe(frame, duplicates)
     negative = frame.filter(pl.col("intensity_g_per_kwh") < 0)
     if negative.height:
-        msg = f"intensity_g_per_kwh must be >= 0; got {negative.item(0, 1)!r} at {negative.item(0, 0)}"
+        value, when = negative.item(0, 1), negative.item(0, 0)
+        msg = f"intensity_g_per_kwh must be >= 0; got {value!r} at {when}"
         raise DataFormatError(msg)
     return _fill_gaps(frame, gaps, step_s)
 

@@ -358,7 +358,7 @@ def validate_jobs(jobs: pl.DataFrame, default_region: str) -> pl.DataFrame:
     >>> validate_jobs(j, "de")
     Traceback (most recent call last):
     ...
-    eventsim.exceptions.DataFormatError: jobs.deadline_s must be >= submit_s + duration_s; job 0 has deadline_s=1800.0 < 3600.0
+    eventsim.exceptions.DataFormatError: jobs.deadline_s must be >= submit_s + duration_s; job 0 ...
     """
     if "power_kw" not in jobs.columns and "energy_kwh" in jobs.columns:
         jobs = jobs.with_columns(

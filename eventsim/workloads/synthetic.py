@@ -1,0 +1,238 @@
+"""Synthetic: a Poisson stream of keyed events with Zipf-skewed keys and a configurable mix.
+
+The simplest workload, for learning the log and for benchmarks: arrivals are a homogeneous
+Poisson process, keys follow a Zipf law over ``n_keys``, event types follow ``event_mix``, and
+payload sizes are lognormal.
+
+Topics and schema
+-----------------
+``topics`` (default ``events``), chosen per event by ``topic_mix``. Columns after the base
+ones: ``latency_ms`` Float32 (service latency the event reports, lognormal, milliseconds).
+
+Incidents
+---------
+``outage``: events of the target topic in the window are dropped with probability
+``intensity`` (1 = nothing arrives). ``error_burst``: events in the window become
+``event_type="error"`` with probability ``intensity``. ``latency_regression``: ``latency_ms``
+multiplied by ``1 + intensity`` in the window. ``hot_key`` (abuse): one key sends an extra
+``intensity × rate_per_s`` events/s during the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from eventsim.exceptions import ScenarioError
+from eventsim.sim.rng import RngStreams
+from eventsim.workloads.base import INCIDENT_SCHEMA, Workload, WorkloadOutput
+
+__all__ = ["Synthetic", "SyntheticParams", "poisson_arrivals", "zipf_ranks"]
+
+
+def poisson_arrivals(
+    rng: np.random.Generator, rate_per_s: float, start_s: float, end_s: float
+) -> np.ndarray:
+    """Sorted arrival times of a homogeneous Poisson process on ``[start_s, end_s)``.
+
+    Drawn in vectorised chunks of exponential gaps.
+
+    Examples
+    --------
+    >>> t = poisson_arrivals(np.random.default_rng(0), 100.0, 0.0, 10.0)
+    >>> len(t), bool((np.diff(t) >= 0).all()), bool(t[-1] < 10.0)
+    (978, True, True)
+    """
+    if rate_per_s <= 0 or end_s <= start_s:
+        return np.empty(0)
+    expected = rate_per_s * (end_s - start_s)
+    chunk = int(expected + 6 * np.sqrt(expected) + 16)
+    parts: list[np.ndarray] = []
+    t = start_s
+    while t < end_s:
+        times = t + np.cumsum(rng.exponential(1.0 / rate_per_s, chunk))
+        parts.append(times)
+        t = float(times[-1])
+    out = np.concatenate(parts)
+    return out[: np.searchsorted(out, end_s)]
+
+
+def zipf_ranks(rng: np.random.Generator, n: int, n_keys: int, exponent: float) -> np.ndarray:
+    """``n`` draws of ranks 0..n_keys-1 with P(rank k) ∝ (k+1)^-exponent (finite Zipf).
+
+    Examples
+    --------
+    >>> r = zipf_ranks(np.random.default_rng(0), 10_000, 100, 1.2)
+    >>> int(r.min()), int(r.max()) < 100, bool((r == 0).mean() > (r == 1).mean())
+    (0, True, True)
+    """
+    weights = np.arange(1, n_keys + 1, dtype=np.float64) ** -exponent
+    cdf = np.cumsum(weights)
+    cdf /= cdf[-1]
+    return np.searchsorted(cdf, rng.random(n), side="right").clip(max=n_keys - 1)
+
+
+@dataclass(frozen=True)
+class SyntheticParams:
+    """Parameters of the synthetic workload.
+
+    Parameters
+    ----------
+    rate_per_s
+        Mean events per second.
+    n_keys
+        Distinct keys.
+    zipf_exponent
+        Skew of key popularity (0 = uniform).
+    event_types, event_mix
+        Event type names and their probabilities (normalised).
+    topics, topic_mix
+        Topics and their probabilities (normalised).
+    payload_bytes_median, payload_bytes_sigma
+        Lognormal payload size: median bytes and sigma of its log.
+    latency_ms_median
+        Median of the ``latency_ms`` payload column.
+    """
+
+    rate_per_s: float = 1000.0
+    n_keys: int = 10_000
+    zipf_exponent: float = 1.1
+    event_types: tuple[str, ...] = ("view", "click", "purchase")
+    event_mix: tuple[float, ...] = (0.8, 0.18, 0.02)
+    topics: tuple[str, ...] = ("events",)
+    topic_mix: tuple[float, ...] = (1.0,)
+    payload_bytes_median: float = 400.0
+    payload_bytes_sigma: float = 0.5
+    latency_ms_median: float = 20.0
+
+    def __post_init__(self) -> None:
+        for name in ("event_types", "event_mix", "topics", "topic_mix"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        p = "workload.params"
+        checks = [
+            (self.rate_per_s > 0, "rate_per_s", self.rate_per_s, "> 0"),
+            (self.n_keys >= 1, "n_keys", self.n_keys, ">= 1"),
+            (self.zipf_exponent >= 0, "zipf_exponent", self.zipf_exponent, ">= 0"),
+            (
+                self.payload_bytes_median > 0,
+                "payload_bytes_median",
+                self.payload_bytes_median,
+                "> 0",
+            ),
+            (
+                self.payload_bytes_sigma >= 0,
+                "payload_bytes_sigma",
+                self.payload_bytes_sigma,
+                ">= 0",
+            ),
+            (self.latency_ms_median > 0, "latency_ms_median", self.latency_ms_median, "> 0"),
+        ]
+        for ok, name, value, rule in checks:
+            if not ok:
+                msg = f"{p}.{name} must be {rule}; got {value!r}"
+                raise ScenarioError(msg)
+        for names, mix, label in (
+            (self.event_types, self.event_mix, "event"),
+            (self.topics, self.topic_mix, "topic"),
+        ):
+            if len(names) != len(mix) or not names:
+                msg = f"{p}.{label}_mix must have one weight per name ({len(names)}); got {mix!r}"
+                raise ScenarioError(msg)
+            if any(w < 0 for w in mix) or sum(mix) <= 0:
+                msg = f"{p}.{label}_mix must be weights >= 0 with a positive sum; got {mix!r}"
+                raise ScenarioError(msg)
+
+
+class Synthetic(Workload):
+    """Poisson arrivals, Zipf-skewed keys and a configurable event mix (for learning and
+    benchmarks)."""
+
+    name = "synthetic"
+    Params = SyntheticParams
+    incident_kinds = ("outage", "error_burst", "latency_regression", "hot_key")
+    topics = {"events": ("view", "click", "purchase", "error")}
+
+    def generate(self, duration_s: float, rngs: RngStreams) -> WorkloadOutput:
+        """Draw the run's events (see the module docstring for the schema)."""
+        prm: SyntheticParams = self.params
+        self.check_window(duration_s)
+        rng = rngs("synthetic.arrivals")
+        ts = poisson_arrivals(rng, prm.rate_per_s, 0.0, duration_s)
+        keys = zipf_ranks(rngs("synthetic.keys"), ts.shape[0], prm.n_keys, prm.zipf_exponent)
+        extra_t, extra_k, incidents = self._abuse(rngs, duration_s)
+        if extra_t.shape[0]:
+            ts = np.concatenate([ts, extra_t])
+            keys = np.concatenate([keys, extra_k])
+            order = np.argsort(ts, kind="stable")
+            ts, keys = ts[order], keys[order]
+        n = ts.shape[0]
+        mix_rng = rngs("synthetic.mix")
+        etype = _choice(mix_rng, prm.event_mix, n)
+        topic = _choice(mix_rng, prm.topic_mix, n)
+        size_rng = rngs("synthetic.sizes")
+        size = np.maximum(
+            1, size_rng.lognormal(np.log(prm.payload_bytes_median), prm.payload_bytes_sigma, n)
+        ).astype(np.int32)
+        latency = size_rng.lognormal(np.log(prm.latency_ms_median), 0.4, n).astype(np.float32)
+        keep = np.ones(n, dtype=np.bool_)
+        error_code = len(prm.event_types)
+        inc_rng = rngs("synthetic.incidents")
+        for inc in self.incidents:
+            if inc.kind == "hot_key":
+                continue
+            target = inc.target or prm.topics[0]
+            window = (ts >= inc.start_s) & (ts < inc.end_s)
+            if target in prm.topics:
+                window &= topic == prm.topics.index(target)
+            hit = window & (inc_rng.random(n) < min(inc.intensity, 1.0))
+            if inc.kind == "outage":
+                keep &= ~hit
+            elif inc.kind == "error_burst":
+                etype = np.where(hit, error_code, etype)
+            elif inc.kind == "latency_regression":
+                latency = np.where(window, latency * (1 + inc.intensity), latency)
+            incidents.append((inc.kind, inc.start_s, inc.end_s, target, []))
+        type_names = pl.Series([*prm.event_types, "error"], dtype=pl.String)
+        key_names = pl.Series([f"key-{i:06d}" for i in range(prm.n_keys)], dtype=pl.String)
+        idx = np.flatnonzero(keep)
+        events = pl.DataFrame(
+            {
+                "timestamp_s": ts[idx],
+                "topic": pl.Series(prm.topics, dtype=pl.String).gather(topic[idx]),
+                "key": key_names.gather(keys[idx]),
+                "event_type": type_names.gather(etype[idx]),
+                "payload_bytes": size[idx],
+                "latency_ms": latency[idx],
+            }
+        )
+        frame = pl.DataFrame(incidents, schema=INCIDENT_SCHEMA, orient="row")
+        return WorkloadOutput(events, frame.sort("start_s", "kind"))
+
+    def _abuse(
+        self, rngs: RngStreams, duration_s: float
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[object, ...]]]:
+        prm: SyntheticParams = self.params
+        times, keys, rows = [], [], []
+        rng = rngs("synthetic.hot_key")
+        for inc in self.incidents:
+            if inc.kind != "hot_key":
+                continue
+            key = int(rng.integers(prm.n_keys // 2, prm.n_keys)) if prm.n_keys > 1 else 0
+            t = poisson_arrivals(rng, inc.intensity * prm.rate_per_s, inc.start_s, inc.end_s)
+            times.append(t)
+            keys.append(np.full(t.shape[0], key))
+            topic = inc.target or prm.topics[0]
+            rows.append(("hot_key", inc.start_s, inc.end_s, topic, [f"key-{key:06d}"]))
+        if not times:
+            return np.empty(0), np.empty(0, dtype=np.int64), rows
+        return np.concatenate(times), np.concatenate(keys), rows
+
+
+def _choice(rng: np.random.Generator, weights: tuple[float, ...], n: int) -> np.ndarray:
+    if len(weights) == 1:
+        return np.zeros(n, dtype=np.int64)
+    cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
+    cdf /= cdf[-1]
+    return np.searchsorted(cdf, rng.random(n), side="right").clip(max=len(weights) - 1)

@@ -128,7 +128,7 @@ def synthesize_trace(
     n_hours = int(np.ceil(n_days * 24)) + 1
     hourly = _hourly(profile, start, n_hours, seed)
     trace = make_trace(start, hourly, 3600.0)
-    n = int(round(n_days * 86_400 / step_s))
+    n = round(n_days * 86_400 / step_s)
     return make_trace(start, to_grid(trace, start, n, step_s), step_s)
 
 

@@ -149,7 +149,7 @@ class ConsumerGroupConfig:
     name: str = "sink"
     members: int = 4
     max_poll_records: int = 500
-    poll_interval_s: float = 0.05
+    poll_interval_s: float = 0.1
     processing_time_s: float = 0.00005
     commit: str = "auto"
     auto_commit_interval_s: float = 5.0

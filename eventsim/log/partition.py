@@ -123,10 +123,14 @@ class Partition:
         return first
 
     def append_slice(
-        self, source: dict[str, np.ndarray], lo: int, hi: int, *, append_s: float
+        self, source: dict[str, np.ndarray], lo: int, hi: int, *, append_s: float | np.ndarray
     ) -> int:
         """Append rows ``[lo, hi)`` of ``source`` (all stored columns but ``offset`` and
-        ``append_s``, none null): the producers' fast path, one slice copy per column."""
+        ``append_s``, none null): the producers' fast path, one slice copy per column.
+
+        ``append_s`` may be an array (one append time per row, non-decreasing): records
+        staged ahead of time become visible to time-gated reads only when their time comes.
+        """
         k = hi - lo
         n, end = self.n, self.n + k
         if end > self.cap:
@@ -152,7 +156,13 @@ class Partition:
         arr[lo:hi] = False if mask is None else mask
 
     def _index(self, offset: int) -> int:
-        return int(np.searchsorted(self.data["offset"][: self.n], offset, side="left"))
+        if not self.n:
+            return 0
+        offsets = self.data["offset"]
+        first = int(offsets[0])
+        if int(offsets[self.n - 1]) - first == self.n - 1:  # dense: no compaction holes
+            return min(max(offset - first, 0), self.n)
+        return int(np.searchsorted(offsets[: self.n], offset, side="left"))
 
     def read(self, offset: int, max_records: int, *, until_s: float | None = None) -> RecordBatch:
         """Records from ``offset`` on, at most ``max_records``; ``until_s`` hides later appends.
@@ -174,7 +184,7 @@ class Partition:
             appended = self.data["append_s"]
             if appended[hi - 1] > until_s:
                 hi = lo + int(np.searchsorted(appended[lo:hi], until_s, side="right"))
-        return RecordBatch(self.topic, self.index, self.slice(lo, hi))
+        return RecordBatch(self.topic, self.index, self, lo, hi)
 
     def slice(self, lo: int, hi: int) -> dict[str, np.ndarray]:
         """Column views of stored rows ``[lo, hi)``."""

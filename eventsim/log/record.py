@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from eventsim.log.partition import Partition
 
 __all__ = ["CORE_COLUMNS", "Offset", "RecordBatch", "TopicPartition"]
 
@@ -39,24 +41,38 @@ class Offset(NamedTuple):
     offset: int
 
 
-@dataclass(frozen=True)
 class RecordBatch:
-    """Records read from one partition: column arrays (views into the log), in offset order.
+    """Records read from one partition, in offset order: rows ``[lo, hi)`` of its storage.
 
-    ``columns`` holds the :data:`CORE_COLUMNS` plus any payload columns of the topic.
+    Columns are numpy views, taken on demand (:meth:`column`, or all of them via
+    :attr:`columns`): the :data:`CORE_COLUMNS` plus the topic's payload columns.
     """
 
-    topic: str
-    partition: int
-    columns: dict[str, np.ndarray]
+    __slots__ = ("hi", "lo", "partition", "source", "topic")
+
+    def __init__(self, topic: str, partition: int, source: Partition, lo: int, hi: int) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.source = source
+        self.lo = lo
+        self.hi = hi
 
     def __len__(self) -> int:
-        return int(self.columns["offset"].shape[0])
+        return self.hi - self.lo
+
+    def column(self, name: str) -> np.ndarray:
+        """A view of one column of these records."""
+        return self.source.data[name][self.lo : self.hi]
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """Views of every stored column of these records."""
+        return self.source.slice(self.lo, self.hi)
 
     @property
     def offsets(self) -> np.ndarray:
         """The records' offsets."""
-        return self.columns["offset"]
+        return self.column("offset")
 
     @property
     def next_offset(self) -> int | None:

@@ -46,22 +46,24 @@ class Sink:
     def record(self, member: str, batches: list[RecordBatch], delivered_s: np.ndarray) -> None:
         """Record the batches one poll delivered, in order, with their delivery times."""
         m = self._members.setdefault(member, len(self._members))
-        sizes = [len(b) for b in batches]
-        topic = np.repeat(
-            [self._topics.setdefault(b.topic, len(self._topics)) for b in batches], sizes
-        )
-        cols = [b.columns for b in batches]
-        created = np.concatenate([c["timestamp_s"] for c in cols])
+        n = delivered_s.shape[0]
+        if len(batches) == 1:
+            b = batches[0]
+            topic = np.full(n, self._topics.setdefault(b.topic, len(self._topics)), np.int32)
+            partition = np.full(n, b.partition, dtype=np.int32)
+            offsets, event_ids = b.column("offset").copy(), b.column("event_id").copy()
+            created = b.column("timestamp_s")
+        else:
+            sizes = [len(b) for b in batches]
+            codes = [self._topics.setdefault(b.topic, len(self._topics)) for b in batches]
+            topic = np.repeat(np.array(codes, dtype=np.int32), sizes)
+            partition = np.repeat(np.array([b.partition for b in batches], np.int32), sizes)
+            offsets = np.concatenate([b.column("offset") for b in batches])
+            event_ids = np.concatenate([b.column("event_id") for b in batches])
+            created = np.concatenate([b.column("timestamp_s") for b in batches])
+        member_col = np.full(n, m, dtype=np.int32)
         self._chunks.append(
-            (
-                np.full(delivered_s.shape[0], m, dtype=np.int32),
-                topic.astype(np.int32),
-                np.repeat([b.partition for b in batches], sizes).astype(np.int32),
-                np.concatenate([c["offset"] for c in cols]),
-                np.concatenate([c["event_id"] for c in cols]),
-                delivered_s,
-                delivered_s - created,
-            )
+            (member_col, topic, partition, offsets, event_ids, delivered_s, delivered_s - created)
         )
 
     def __len__(self) -> int:

@@ -1,12 +1,16 @@
 """Producers: walk a workload's events and append them to the log in linger-window batches.
 
-Records created within one linger window (per topic partition) travel in one batch and are
-appended ``network_delay_s`` after the window closes: one SimPy event moves a whole window.
+Records created within one linger window travel in one batch per partition and are appended
+``network_delay_s`` after the window closes: that is each record's ``append_s``. For speed the
+producer stages whole *epochs* of windows at once (one slice per partition per epoch, each
+row carrying its own append time); reads in the simulation are gated by append time, so a
+staged record is invisible until its batch would have arrived. Epochs end at ``breaks``
+(fault boundaries), so nothing is staged across a change of the world.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,12 +20,14 @@ import simpy
 from eventsim.log.event_log import EventLog
 from eventsim.scenario import ProducerConfig
 
-__all__ = ["Producer"]
+__all__ = ["EPOCH_S", "Producer"]
+
+#: Default length of a staging epoch (simulated seconds).
+EPOCH_S = 1.0
 
 
 class Producer:
-    """Encodes an events frame once, sorts it into (window, topic, partition) runs and
-    appends each run when its window closes.
+    """Encodes an events frame once and stages it into the log epoch by epoch.
 
     Parameters
     ----------
@@ -32,9 +38,19 @@ class Producer:
         ``event_id = i``.
     cfg
         Linger window and network delay.
+    breaks
+        Simulated times at which an epoch must end (fault boundaries).
     """
 
-    def __init__(self, log: EventLog, events: pl.DataFrame, cfg: ProducerConfig) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        events: pl.DataFrame,
+        cfg: ProducerConfig,
+        *,
+        breaks: Sequence[float] = (),
+        epoch_s: float = EPOCH_S,
+    ) -> None:
         self.log = log
         self.cfg = cfg
         n = events.height
@@ -46,20 +62,45 @@ class Producer:
             if name not in ("key", "event_type"):
                 for t in self.topic_names:
                     log.create_topic(t).string_columns.add(name)
-        self.valid = {k.removesuffix(".valid"): v for k, v in enc.items() if k.endswith(".valid")}
+        valid = {k.removesuffix(".valid"): v for k, v in enc.items() if k.endswith(".valid")}
         cols = {k: v for k, v in enc.items() if "." not in k}
         cols["event_id"] = np.arange(n, dtype=np.int64)
         partition = np.empty(n, dtype=np.int64)
         for code, name in enumerate(self.topic_names):
             mask = topic_code == code
             partition[mask] = log.partitions_for_codes(cols["key"][mask], log.create_topic(name))
-        window = np.floor(cols["timestamp_s"] / cfg.linger_s).astype(np.int64)
-        n_parts = max(len(t.partitions) for t in log.topics.values()) if n else 1
-        run_key = (window * len(self.topic_names) + topic_code) * n_parts + partition
-        order = np.argsort(run_key, kind="stable")
+        window = np.floor(cols["timestamp_s"] / cfg.linger_s)
+        due = (window + 1) * cfg.linger_s + cfg.network_delay_s
+        edges = np.unique(
+            np.concatenate(
+                [
+                    np.arange(0.0, float(due.max(initial=0)) + epoch_s, epoch_s),
+                    np.asarray(breaks, float),
+                ]
+            )
+        )
+        epoch = np.searchsorted(edges, due, side="right") - 1
+        n_parts = max((len(t.partitions) for t in log.topics.values()), default=1)
+        order = np.argsort(
+            (epoch * len(self.topic_names) + topic_code) * n_parts + partition, kind="stable"
+        )
+        self.due = due[order]
         self.cols = {k: v[order] for k, v in cols.items()}
-        self.valid = {k: v[order] for k, v in self.valid.items()}
-        window, topic_code, partition = window[order], topic_code[order], partition[order]
+        self.valid = {k: v[order] for k, v in valid.items()}
+        epoch, topic_code, partition = epoch[order], topic_code[order], partition[order]
+        self._prepare_topics(topic_code)
+        change = np.flatnonzero(
+            (np.diff(epoch) != 0) | (np.diff(topic_code) != 0) | (np.diff(partition) != 0)
+        )
+        self.run_starts = np.concatenate([[0], change + 1]).astype(np.int64)
+        self.run_ends = np.concatenate([change + 1, [n]]).astype(np.int64)
+        self.run_epoch_start = edges[epoch[self.run_starts]] if n else np.empty(0)
+        self.run_topic = topic_code[self.run_starts]
+        self.run_partition = partition[self.run_starts]
+        self.appended = 0
+
+    def _prepare_topics(self, topic_code: np.ndarray) -> None:
+        """Per topic: the columns it carries and the null masks it needs."""
         self.topic_cols: list[dict[str, np.ndarray]] = []
         self.topic_valid: list[dict[str, np.ndarray]] = []
         for code, name in enumerate(self.topic_names):
@@ -72,39 +113,29 @@ class Producer:
             masks = {k: v for k, v in self.valid.items() if k in present and not v[rows].all()}
             self.topic_cols.append(present)
             self.topic_valid.append(masks)
-            for part in log.topics[name].partitions:
+            for part in self.log.topics[name].partitions:
                 for k, v in present.items():
                     if k not in part.data:
                         part.add_column(k, v.dtype)
-        change = np.flatnonzero(
-            (np.diff(window) != 0) | (np.diff(topic_code) != 0) | (np.diff(partition) != 0)
-        )
-        self.run_starts = np.concatenate([[0], change + 1]).astype(np.int64)
-        self.run_ends = np.concatenate([change + 1, [n]]).astype(np.int64)
-        self.run_window = window[self.run_starts]
-        self.run_topic = topic_code[self.run_starts]
-        self.run_partition = partition[self.run_starts]
-        self.appended = 0
 
     def process(self, env: simpy.Environment) -> Generator[Any, Any, None]:
-        """The SimPy process: one timeout per non-empty window, then its appends."""
-        windows = self.run_window
-        if not windows.shape[0]:
+        """The SimPy process: at the start of each epoch, stage that epoch's batches."""
+        starts = self.run_epoch_start
+        if not starts.shape[0]:
             return
-        bounds = np.flatnonzero(np.diff(windows)) + 1
-        firsts = np.concatenate([[0], bounds])
-        lasts = np.concatenate([bounds, [windows.shape[0]]])
-        linger, delay = self.cfg.linger_s, self.cfg.network_delay_s
-        for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
-            due = (int(windows[first]) + 1) * linger + delay
-            if due > env.now:
-                yield env.timeout(due - env.now)
-            self.flush(first, last, env.now)
+        bounds = np.flatnonzero(np.diff(starts)) + 1
+        firsts = np.concatenate([[0], bounds]).tolist()
+        lasts = np.concatenate([bounds, [starts.shape[0]]]).tolist()
+        for first, last in zip(firsts, lasts, strict=True):
+            at = float(starts[first])
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            self.stage(first, last)
 
-    def flush(self, first: int, last: int, now: float) -> None:
-        """Append runs ``[first, last)`` at time ``now``."""
+    def stage(self, first: int, last: int) -> None:
+        """Append runs ``[first, last)``, each record with its own append time."""
         topics = [self.log.topics[name] for name in self.topic_names]
-        starts, ends = self.run_starts, self.run_ends
+        starts, ends, due = self.run_starts, self.run_ends, self.due
         for r in range(first, last):
             a, b = int(starts[r]), int(ends[r])
             code = int(self.run_topic[r])
@@ -112,7 +143,8 @@ class Producer:
             cols, valid = self.topic_cols[code], self.topic_valid[code]
             if valid:
                 mask = {k: v[a:b] for k, v in valid.items()}
-                part.append({k: v[a:b] for k, v in cols.items()}, append_s=now, valid=mask)
+                batch = {k: v[a:b] for k, v in cols.items()}
+                part.append(batch, append_s=due[a:b], valid=mask)
             else:
-                part.append_slice(cols, a, b, append_s=now)
+                part.append_slice(cols, a, b, append_s=due[a:b])
             self.appended += b - a

@@ -1,8 +1,9 @@
 """Thresholds: separate objects turning scores into alarms with ``classify(score)``.
 
 - :class:`FixedThreshold`: alarm when ``score >= value``.
-- :class:`QuantileThreshold`: alarm when a score is at or above the ``q``-quantile of the
-  scores learned before it (streaming, score-then-learn, as river's ``QuantileFilter``).
+- :class:`QuantileThreshold`: alarm when a score is above the ``q``-quantile of the scores
+  learned before it (streaming, score-then-learn, as river's ``QuantileFilter``); strictly
+  above, so a detector stuck at one value never alarms.
 - :func:`best_threshold_in_hindsight`: the threshold maximising F1 given the labels; it looks
   at the answers, so it is for benchmark reporting only and says so in its result.
 """
@@ -45,7 +46,7 @@ class FixedThreshold:
 
 
 class QuantileThreshold:
-    """Alarm when a score reaches the ``q``-quantile of the previous scores (streaming).
+    """Alarm when a score exceeds the ``q``-quantile of the previous scores (streaming).
 
     Parameters
     ----------
@@ -92,8 +93,8 @@ class QuantileThreshold:
             del self._sorted[bisect.bisect_left(self._sorted, old)]
 
     def classify(self, score: float) -> bool:
-        """True when ``score`` reaches the current quantile."""
-        return bool(score >= self.value)
+        """True when ``score`` is above the current quantile."""
+        return bool(score > self.value)
 
     def classify_learn_many(self, scores: Sequence[float] | np.ndarray) -> np.ndarray:
         """Classify each score against the scores before it, then learn it."""

@@ -1,0 +1,3 @@
+"""Consistency: history checkers, clocks and CRDTs."""
+
+from __future__ import annotations

@@ -88,7 +88,7 @@ def sample_ml_jobs(n: int = 3387, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     Examples
     --------
     >>> arrival, length = sample_ml_jobs(5, seed=0)
-    >>> length.min() >= 8 and length.max() < 180
+    >>> int(length.min()) >= 8 and int(length.max()) < 180
     True
     """
     rng = np.random.default_rng(seed)

@@ -24,19 +24,25 @@ doi:10.1145/3464298.3493399), as described in the shared data README:
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from eventsim.carbon.forecast import NoisyForecast, PerfectForecast
+from eventsim.carbon.forecast import Forecast, NoisyForecast, PerfectForecast
 from eventsim.carbon.loaders import load_csv
 from eventsim.carbon.schedule import best_start, greenest_slots
 from eventsim.exceptions import ConfigError, DataFormatError, closest
 
+if TYPE_CHECKING:
+    from eventsim.carbon.scenario import PlacementScenario
+
 __all__ = [
     "LWA_FILES",
     "deadline_slots",
+    "demo_scenario",
     "lets_wait_awhile",
     "load_lwa_trace",
     "sample_ml_jobs",
@@ -230,4 +236,68 @@ def _savings(
     return (
         100.0 * (1.0 - block.mean() / baseline),
         100.0 * (1.0 - split.mean() / baseline),
+    )
+
+
+DEMO_LATENCY_MS = {("de", "gb"): 15.0, ("de", "fr"): 11.0, ("gb", "fr"): 9.0}
+"""Round-trip-ish latencies between Frankfurt, London and Paris cloud regions (assumed)."""
+
+
+def demo_scenario(
+    *,
+    days: float = 7.0,
+    rate_per_s: float = 100.0,
+    slot_s: float = 3600.0,
+    slo_ms: float | None = 10.0,
+    fr_capacity_events_per_s: float | None = 80.0,
+    forecast: Forecast | str = "perfect",
+    seed: int = 0,
+) -> PlacementScenario:
+    """A European scenario from the shipped profiles: de, gb, fr; four topics; jobs of all kinds.
+
+    Traces are synthesised from ``datasets/carbon/region_profiles.csv`` (seeded), starting on
+    Monday 2021-01-04. ``rate_per_s`` is the mean total event rate, split over the topics.
+    With the default 10 ms SLO, German users must be served in Germany; France (cleanest)
+    can take ``fr_capacity_events_per_s`` events/s.
+
+    Examples
+    --------
+    >>> sc = demo_scenario(days=1, rate_per_s=10)
+    >>> sc.region_names, len(sc.topics)
+    (('de', 'gb', 'fr'), 4)
+    """
+    from eventsim.carbon.profile import synthesize_trace
+    from eventsim.carbon.region import Region
+    from eventsim.carbon.scenario import PlacementScenario, WorkSpec
+    from eventsim.carbon.work import TopicSpec
+
+    start = datetime(2021, 1, 4)
+    names = ("de", "gb", "fr")
+    span = days + 4  # room for job deadlines past the stream horizon
+    traces = {n: synthesize_trace(n, start, span, seed=seed * 10 + i) for i, n in enumerate(names)}
+    users = (("de", 0.5), ("gb", 0.3), ("fr", 0.2))
+    topics = (
+        TopicSpec("plays", "recommendations", "stateful", users, state_gb=20.0),
+        TopicSpec("clicks", "sessionizer", "stateless", users, state_gb=2.0),
+        TopicSpec("orders", "order-sink", "sink", users, state_gb=5.0),
+        TopicSpec("fraud", "fraud-scoring", "inference", users, state_gb=1.0),
+    )
+    split = (0.5, 0.3, 0.15, 0.05)
+    work = WorkSpec(tuple((t.topic, rate_per_s * w) for t, w in zip(topics, split)))
+    return PlacementScenario(
+        regions=(
+            Region("de", pue=1.2),
+            Region("gb", pue=1.15),
+            Region("fr", pue=1.25, capacity_events_per_s=fr_capacity_events_per_s),
+        ),
+        traces=traces,
+        latency_ms=DEMO_LATENCY_MS,
+        start=start,
+        duration_s=days * 86_400,
+        slot_s=slot_s,
+        slo_ms=slo_ms,
+        topics=topics,
+        work=work,
+        forecast=forecast,
+        seed=seed,
     )

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from eventsim.carbon.base import Problem
-from eventsim.carbon.forecast import Forecast, make_forecast
+from eventsim.carbon.forecast import FORECASTS, Forecast, make_forecast
 from eventsim.carbon.region import NETWORK_KWH_PER_GB, Region, handler_energy
 from eventsim.carbon.trace import to_grid
 from eventsim.carbon.work import (
@@ -152,7 +152,7 @@ class PlacementScenario:
         except ScenarioError:
             raise
         except ValueError:
-            _fail("forecast", self.forecast, "a Forecast or a name in FORECASTS")
+            _fail("forecast", self.forecast, f"a Forecast or one of {sorted(FORECASTS)}")
         for spec in self.topics:
             bad = [r for r, _ in spec.user_regions if r not in names]
             if bad:

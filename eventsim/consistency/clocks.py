@@ -83,7 +83,7 @@ class VectorClock:
         return VectorClock({k: max(self[k], other[k]) for k in keys})
 
     def compare(self, other: VectorClock) -> Order:
-        """``"before"`` (happened before ``other``), ``"after"``, ``"equal"`` or ``"concurrent"``."""
+        """``"before"`` (happened before ``other``), ``"after"``, ``"equal"``, ``"concurrent"``."""
         keys = self.counts.keys() | other.counts.keys()
         le = all(self[k] <= other[k] for k in keys)
         ge = all(self[k] >= other[k] for k in keys)

@@ -90,7 +90,8 @@ def check_session(history: pl.DataFrame) -> CheckResult:
     >>> h = make_history([(0, "write", "x", "a", None, 0, 1), (0, "write", "x", "b", None, 2, 3),
     ...                   (0, "read", "x", None, "a", 4, 5)])
     >>> r = check_session(h)
-    >>> r.valid, r.anomalies.select("anomaly", "row", "version", "earlier_row", "earlier_version").rows()
+    >>> cols = ["anomaly", "row", "version", "earlier_row", "earlier_version"]
+    >>> r.valid, r.anomalies.select(cols).rows()
     (False, [('read-your-writes', 2, 1, 1, 2)])
     """
     versions = resolve_versions(history)

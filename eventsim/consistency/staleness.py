@@ -68,7 +68,8 @@ def staleness(history: pl.DataFrame) -> pl.DataFrame:
     >>> from eventsim.consistency.history import make_history
     >>> h = make_history([(0, "write", "x", "a", None, 0, 1), (0, "write", "x", "b", None, 2, 3),
     ...                   (1, "read", "x", None, "a", 5, 6), (1, "read", "x", None, "b", 7, 8)])
-    >>> staleness(h).select("row", "version", "versions_behind", "seconds_behind", "stale_for_s").rows()
+    >>> cols = ["row", "version", "versions_behind", "seconds_behind", "stale_for_s"]
+    >>> staleness(h).select(cols).rows()
     [(2, 1, 1, 2.0, 2.0), (3, 2, 0, 0.0, 0.0)]
     """
     v = resolve_versions(history)
@@ -152,7 +153,8 @@ def convergence_time(replica_states: pl.DataFrame, heal_s: float) -> float:
     """
     missing = [c for c in REPLICA_STATES_SCHEMA if c not in replica_states.columns]
     if missing:
-        msg = f"convergence_time: replica_states lacks column(s) {missing}; needs {list(REPLICA_STATES_SCHEMA)}"
+        need = list(REPLICA_STATES_SCHEMA)
+        msg = f"convergence_time: replica_states lacks column(s) {missing}; needs {need}"
         raise DataFormatError(msg)
     s = replica_states.select(
         pl.col("time_s").cast(pl.Float64),

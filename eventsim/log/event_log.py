@@ -183,7 +183,7 @@ class EventLog:
                 out[name] = self.strings.encode_series(s)
                 out[f"{name}.is_string"] = np.empty(0)
             elif s.null_count():
-                out[name] = s.fill_null(0).to_numpy()
+                out[name] = s.fill_null(False if s.dtype == pl.Boolean else 0).to_numpy()
                 out[f"{name}.valid"] = s.is_not_null().to_numpy()
             else:
                 out[name] = s.to_numpy()
@@ -298,7 +298,9 @@ class EventLog:
             keep &= ~(tomb & old)
             if not keep.all():
                 removed += n - int(keep.sum())
+                start = p.start_offset
                 p.keep(np.flatnonzero(keep))
+                p.start_offset = start  # compaction never moves the log-start offset (Kafka)
         return removed
 
     # -- frames & files -----------------------------------------------------------------------
@@ -323,10 +325,10 @@ class EventLog:
                 series = self.strings.decode(values).alias(name)
             else:
                 series = pl.Series(name, values)
-                mask = p.validity(name)
-                if mask is not None:
-                    keep = pl.Series(mask[lo:hi])
-                    series = pl.select(pl.when(keep).then(series)).to_series().alias(name)
+            mask = p.validity(name)
+            if mask is not None:
+                keep = pl.Series(mask[lo:hi])
+                series = pl.select(pl.when(keep).then(series)).to_series().alias(name)
             data[name] = series
         return pl.DataFrame(data)
 
@@ -349,8 +351,10 @@ class EventLog:
                     "start_offsets": [p.start_offset for p in t.partitions],
                     "end_offsets": [p.end_offset for p in t.partitions],
                     "string_columns": sorted(t.string_columns),
-                    "payload_columns": sorted(
-                        {c for p in t.partitions for c in p.columns if c not in CORE_COLUMNS}
+                    "payload_columns": list(
+                        dict.fromkeys(
+                            c for p in t.partitions for c in p.columns if c not in CORE_COLUMNS
+                        )
                     ),
                 }
                 for name, t in self.topics.items()
@@ -382,8 +386,7 @@ class EventLog:
             rows = frame.filter(pl.col("topic") == name)
             for p in topic.partitions:
                 part = rows.filter(pl.col("partition") == p.index)
-                if part.height:
-                    log._restore(p, part.select(_core_order() + payload))
+                log._restore(p, part.select(_core_order() + payload))
                 p.start_offset = tinfo["start_offsets"][p.index]
                 p.end_offset = tinfo["end_offsets"][p.index]
         return log

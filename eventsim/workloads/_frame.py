@@ -74,7 +74,8 @@ class EventFrame:
     payload_schema
         Payload columns (after :data:`BASE_SCHEMA`) and their dtypes, in order.
     until_s
-        Events at or after this time (the end of the run) are dropped as they are added.
+        Events at or after this time (the end of the run) are dropped as they are added,
+        and so are events before time 0 (warm-up).
 
     Examples
     --------
@@ -91,7 +92,7 @@ class EventFrame:
         self._strings = [n for n, d in self.schema.items() if d == pl.String()]
         self._dicts: dict[str, list[pl.Series]] = {n: [] for n in self._strings}
         self._size = dict.fromkeys(self._strings, 0)
-        self._offset: dict[tuple[str, int], int] = {}
+        self._offset: dict[tuple[str, int], tuple[int, object]] = {}
         self._chunks: list[pl.DataFrame] = []
 
     def add(
@@ -116,7 +117,7 @@ class EventFrame:
                 msg = f"payload column {name!r} is not in the documented schema"
                 raise KeyError(msg)
             values[name] = value
-        keep = t < self.until_s
+        keep = (t >= 0.0) & (t < self.until_s)
         if not keep.all():
             t = t[keep]
             values = {name: _subset(v, keep) for name, v in values.items()}
@@ -139,12 +140,15 @@ class EventFrame:
         if isinstance(value, str):
             value = Labels(np.zeros(n, dtype=np.int64), [value])
         codes = np.asarray(value.codes, dtype=np.int64)
-        offset = self._offset.get((name, id(value.names)))
-        if offset is None:
+        # a dictionary object shared by several chunks is stored once; the entry keeps the
+        # object alive so that its id() cannot be reused by another dictionary
+        hit = self._offset.get((name, id(value.names)))
+        if hit is None:
             names = pl.Series(value.names, dtype=pl.String)
-            offset = self._offset[(name, id(value.names))] = self._size[name]
+            hit = self._offset[(name, id(value.names))] = (self._size[name], value.names)
             self._dicts[name].append(names)
             self._size[name] += len(names)
+        offset = hit[0]
         return codes if offset == 0 else np.where(codes >= 0, codes + offset, -1)
 
     def build(self) -> pl.DataFrame:

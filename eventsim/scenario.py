@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eventsim.exceptions import ScenarioError, closest
+from eventsim.faults import FaultsConfig
 from eventsim.units import parse_duration
 from eventsim.workloads.base import IncidentSpec
 
@@ -62,6 +63,15 @@ class LogConfig:
         Keep only the latest record per key (tombstones dropped after ``delete_retention_s``).
     delete_retention_s
         How long a tombstone survives compaction.
+    min_insync_replicas
+        With ``acks=all`` a write needs this many in-sync replicas (1 ..= replication factor).
+    unclean_leader_election
+        Elect an out-of-sync replica when no in-sync one is alive (losing what it lacks).
+    replication_lag_s
+        How long a follower takes to fetch a record from its leader; consumers read only
+        records replicated to every in-sync replica (the high watermark).
+    election_s
+        Time for the controller to detect a dead leader and elect a new one.
     """
 
     partitions: int = 12
@@ -71,9 +81,23 @@ class LogConfig:
     retention_records: int | None = None
     compaction: bool = False
     delete_retention_s: float = 86400.0
+    min_insync_replicas: int = 1
+    unclean_leader_election: bool = False
+    replication_lag_s: float = 0.002
+    election_s: float = 1.0
 
     def __post_init__(self) -> None:
         _require(self.partitions >= 1, "log.partitions", self.partitions, ">= 1")
+        _require(
+            1 <= self.min_insync_replicas <= self.replication_factor,
+            "log.min_insync_replicas",
+            self.min_insync_replicas,
+            f"between 1 and log.replication_factor ({self.replication_factor})",
+        )
+        _require(
+            self.replication_lag_s >= 0, "log.replication_lag_s", self.replication_lag_s, ">= 0"
+        )
+        _require(self.election_s >= 0, "log.election_s", self.election_s, ">= 0")
         _require(self.brokers >= 1, "log.brokers", self.brokers, ">= 1")
         _require(
             1 <= self.replication_factor <= self.brokers,
@@ -105,13 +129,63 @@ class ProducerConfig:
         Records created within one linger window travel in one batch (Kafka ``linger.ms``).
     network_delay_s
         One-way producer → broker delay.
+    acks
+        ``"0"`` (fire and forget), ``"1"`` (leader wrote it) or ``"all"`` (every in-sync
+        replica has it, and at least ``log.min_insync_replicas``).
+    retries
+        Resends of a failed request (0 = none); bounded by ``delivery_timeout_s`` too.
+    retry_backoff_s, retry_backoff_max_s
+        Exponential backoff between resends: first and largest wait.
+    request_timeout_s
+        A request without a response after this long counts as failed and is resent.
+    delivery_timeout_s
+        Give up on a record this long after it was created (status ``failed``).
+    idempotent
+        Producer id + per-partition sequence numbers: the broker drops resent copies and
+        keeps each partition in send order.
+    transactional
+        Atomic writes in transactions of ``transaction_interval_s``; needs ``idempotent``.
+        A restarted producer fences its zombie and aborts its open transaction.
+    transaction_interval_s
+        How often a transactional producer commits.
+    resend_on_restart
+        After a producer crash, resend every record that was not acknowledged (an outbox);
+        False drops them (at-most-once).
     """
 
     linger_s: float = 0.005
     network_delay_s: float = 0.001
+    acks: str = "all"
+    retries: int = 2_147_483_647
+    retry_backoff_s: float = 0.1
+    retry_backoff_max_s: float = 1.0
+    request_timeout_s: float = 3.0
+    delivery_timeout_s: float = 120.0
+    idempotent: bool = False
+    transactional: bool = False
+    transaction_interval_s: float = 0.1
+    resend_on_restart: bool = True
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "acks", str(self.acks))
         _require(self.linger_s > 0, "producer.linger_s", self.linger_s, "> 0")
+        _one_of(self.acks, "producer.acks", ("0", "1", "all"))
+        _require(self.retries >= 0, "producer.retries", self.retries, ">= 0")
+        for name in (
+            "retry_backoff_s",
+            "retry_backoff_max_s",
+            "request_timeout_s",
+            "delivery_timeout_s",
+            "transaction_interval_s",
+        ):
+            value = getattr(self, name)
+            _require(value > 0, f"producer.{name}", value, "> 0")
+        if self.idempotent and self.acks != "all":
+            msg = f"producer.idempotent needs producer.acks = all; got acks = {self.acks!r}"
+            raise ScenarioError(msg)
+        if self.transactional and not self.idempotent:
+            msg = "producer.transactional needs producer.idempotent = true (Kafka's rule)"
+            raise ScenarioError(msg)
         _require(
             self.network_delay_s >= 0, "producer.network_delay_s", self.network_delay_s, ">= 0"
         )
@@ -134,8 +208,18 @@ class ConsumerGroupConfig:
     processing_time_s
         Handler time per record.
     commit
-        ``auto`` (commit on an interval), ``before-process`` (at-most-once) or
-        ``after-process`` (at-least-once).
+        ``auto`` (commit on an interval), ``before-process`` (at-most-once),
+        ``after-process`` (at-least-once) or ``transactional`` (the sink's writes and the
+        offsets commit in one transaction: exactly-once read-process-write).
+    isolation
+        ``read_uncommitted`` | ``read_committed`` (skip aborted transactional records and wait
+        for the commit).
+    sink
+        ``plain`` (every processing applies its effect) | ``idempotent`` (dedup by event id).
+    ack_mode
+        ``batch`` (commit once per poll) | ``record`` (commit after every record).
+    session_timeout_s
+        How long a crashed member keeps its partitions before the group rebalances.
     auto_commit_interval_s
         Interval of automatic commits.
     auto_offset_reset
@@ -156,16 +240,30 @@ class ConsumerGroupConfig:
     auto_offset_reset: str = "earliest"
     assignor: str = "range"
     topics: tuple[str, ...] = ()
+    isolation: str = "read_uncommitted"
+    sink: str = "plain"
+    ack_mode: str = "batch"
+    session_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         p = f"consumers[{self.name}]"
+        _one_of(self.isolation, f"{p}.isolation", ("read_uncommitted", "read_committed"))
+        _one_of(self.sink, f"{p}.sink", ("plain", "idempotent"))
+        _one_of(self.ack_mode, f"{p}.ack_mode", ("batch", "record"))
+        _require(
+            self.session_timeout_s > 0, f"{p}.session_timeout_s", self.session_timeout_s, "> 0"
+        )
         _require(self.members >= 1, f"{p}.members", self.members, ">= 1")
         _require(self.max_poll_records >= 1, f"{p}.max_poll_records", self.max_poll_records, ">= 1")
         _require(self.poll_interval_s > 0, f"{p}.poll_interval_s", self.poll_interval_s, "> 0")
         _require(
             self.processing_time_s >= 0, f"{p}.processing_time_s", self.processing_time_s, ">= 0"
         )
-        _one_of(self.commit, f"{p}.commit", ("auto", "before-process", "after-process"))
+        _one_of(
+            self.commit,
+            f"{p}.commit",
+            ("auto", "before-process", "after-process", "transactional"),
+        )
         _require(
             self.auto_commit_interval_s > 0,
             f"{p}.auto_commit_interval_s",
@@ -196,6 +294,8 @@ class Scenario:
         Event-log, producer and consumer-group settings.
     incidents
         Labelled incidents the workload injects.
+    faults
+        Injected faults: scheduled ones and random rates (see :mod:`eventsim.faults`).
     drain
         Simulated time after the workload stops producing during which consumers keep
         consuming (seconds, or a duration string).
@@ -219,6 +319,7 @@ class Scenario:
     producer: ProducerConfig = field(default_factory=ProducerConfig)
     consumers: tuple[ConsumerGroupConfig, ...] = (ConsumerGroupConfig(),)
     incidents: tuple[IncidentSpec, ...] = ()
+    faults: FaultsConfig = field(default_factory=FaultsConfig)
     drain: float = 30.0
 
     def __post_init__(self) -> None:
@@ -243,6 +344,7 @@ class Scenario:
         _require(len(set(names)) == len(names), "consumers.name", names, "unique")
         workload = get_workload(self.workload)(self.params, self.incidents)
         workload.check_window(duration)
+        self.faults.validate(self)
 
     # -- variants and identity -------------------------------------------------------------
     def replace(self, **changes: Any) -> Scenario:

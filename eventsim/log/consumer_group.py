@@ -8,6 +8,8 @@ reset by ``auto_offset_reset``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from eventsim.exceptions import ConfigError, OffsetOutOfRange
@@ -109,25 +111,34 @@ class ConsumerGroup:
 
     # -- consuming -------------------------------------------------------------------------------
     def poll(
-        self, member: str, max_records: int = 500, *, until_s: float | None = None
+        self,
+        member: str,
+        max_records: int = 500,
+        *,
+        until_s: float | None = None,
+        gate: str = "append_s",
+        skip: Callable[[TopicPartition], bool] | None = None,
     ) -> list[RecordBatch]:
         """Up to ``max_records`` records from ``member``'s partitions, advancing its positions.
 
-        ``until_s`` hides records appended after that (simulated) time.
+        ``until_s`` hides records whose ``gate`` time is later (see :meth:`Partition.read`);
+        ``skip(tp)`` true leaves a partition out of this poll (its leader is unreachable).
         """
         out: list[RecordBatch] = []
         budget = max_records
         for tp in self.assignment.get(member, []):
             if budget <= 0:
                 break
+            if skip is not None and skip(tp):
+                continue
             part = self.log.partition(*tp)
             pos = self.position[tp]
             try:
-                batch = part.read(pos, budget, until_s=until_s)
+                batch = part.read(pos, budget, until_s=until_s, gate=gate)
             except OffsetOutOfRange:
                 self.resets += 1
                 pos = part.start_offset if self.auto_offset_reset == "earliest" else part.end_offset
-                batch = part.read(pos, budget, until_s=until_s)
+                batch = part.read(pos, budget, until_s=until_s, gate=gate)
             if len(batch):
                 self.position[tp] = int(batch.offsets[-1]) + 1
                 budget -= len(batch)
@@ -140,13 +151,26 @@ class ConsumerGroup:
         """Set the fetch position of ``tp``."""
         self.position[tp] = offset
 
-    def commit(self, member: str, offsets: dict[TopicPartition, int] | None = None) -> None:
-        """Commit ``offsets`` (default: ``member``'s current positions) for owned partitions."""
+    def commit(
+        self,
+        member: str,
+        offsets: dict[TopicPartition, int] | None = None,
+        *,
+        generation: int | None = None,
+    ) -> bool:
+        """Commit ``offsets`` (default: ``member``'s current positions) for owned partitions.
+
+        With ``generation`` given, a commit from an older generation (a rebalance happened
+        since the poll) is rejected, as Kafka rejects it; returns whether it was accepted.
+        """
+        if generation is not None and generation != self.generation:
+            return False
         owned = self.assignment.get(member, [])
         items = offsets if offsets is not None else {tp: self.position[tp] for tp in owned}
         for tp, off in items.items():
             if self.owner.get(tp) == member:
                 self.committed[tp] = off
+        return True
 
     def lag(self) -> pl.DataFrame:
         """Per partition: ``topic`` String, ``partition`` Int32, ``end_offset`` Int64,

@@ -164,8 +164,19 @@ class Partition:
             return min(max(offset - first, 0), self.n)
         return int(np.searchsorted(offsets[: self.n], offset, side="left"))
 
-    def read(self, offset: int, max_records: int, *, until_s: float | None = None) -> RecordBatch:
-        """Records from ``offset`` on, at most ``max_records``; ``until_s`` hides later appends.
+    def read(
+        self,
+        offset: int,
+        max_records: int,
+        *,
+        until_s: float | None = None,
+        gate: str = "append_s",
+    ) -> RecordBatch:
+        """Records from ``offset`` on, at most ``max_records``.
+
+        ``until_s`` hides records whose ``gate`` time (``append_s``; or ``visible_s``, the
+        high watermark, or ``stable_s``, the last stable offset, where the producer staged
+        them) is later. Gate columns are non-decreasing within a partition.
 
         Raises
         ------
@@ -181,9 +192,9 @@ class Partition:
         lo = self._index(offset)
         hi = min(lo + max_records, self.n)
         if until_s is not None and hi > lo:
-            appended = self.data["append_s"]
-            if appended[hi - 1] > until_s:
-                hi = lo + int(np.searchsorted(appended[lo:hi], until_s, side="right"))
+            gated = self.data.get(gate, self.data["append_s"])
+            if gated[hi - 1] > until_s:
+                hi = lo + int(np.searchsorted(gated[lo:hi], until_s, side="right"))
         return RecordBatch(self.topic, self.index, self, lo, hi)
 
     def slice(self, lo: int, hi: int) -> dict[str, np.ndarray]:
@@ -199,9 +210,10 @@ class Partition:
         arr = self.valid.get(name)
         return None if arr is None or arr[: self.n].all() else arr[: self.n]
 
-    def visible_end(self, until_s: float) -> int:
-        """The offset after the last record appended at or before ``until_s``."""
-        i = int(np.searchsorted(self.data["append_s"][: self.n], until_s, side="right"))
+    def visible_end(self, until_s: float, gate: str = "append_s") -> int:
+        """The offset after the last record whose ``gate`` time is at or before ``until_s``."""
+        gated = self.data.get(gate, self.data["append_s"])
+        i = int(np.searchsorted(gated[: self.n], until_s, side="right"))
         return int(self.data["offset"][i - 1]) + 1 if i else self.start_offset
 
     def keep(self, index: np.ndarray) -> None:

@@ -8,62 +8,96 @@ the records before it in the batch, plus its own.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
 import polars as pl
 import simpy
 
+from eventsim.faults import FaultSpec
 from eventsim.log.consumer_group import ConsumerGroup
-from eventsim.log.record import RecordBatch
+from eventsim.log.record import RecordBatch, TopicPartition
 from eventsim.scenario import ConsumerGroupConfig
 
-__all__ = ["DELIVERY_SCHEMA", "Sink"]
+__all__ = ["DELIVERY_SCHEMA", "Member", "Sink"]
 
-#: Schema of ``RunResult.deliveries``: one row per record delivered to a consumer.
+#: Schema of ``RunResult.deliveries``: one row per record a consumer processed.
 DELIVERY_SCHEMA: dict[str, pl.DataType] = {
     "group": pl.String(),
     "member": pl.String(),
+    "generation": pl.Int32(),
+    "poll": pl.Int64(),
     "topic": pl.String(),
     "partition": pl.Int32(),
     "offset": pl.Int64(),
     "event_id": pl.Int64(),
     "delivered_s": pl.Float64(),
     "latency_s": pl.Float64(),
+    "applied": pl.Boolean(),
 }
 
 
 class Sink:
-    """Accounts every delivered record of one group, in columns (one chunk per poll)."""
+    """Accounts every processed record of one group, in columns (one chunk per poll).
 
-    def __init__(self, group: str) -> None:
+    ``idempotent`` sinks remember the event ids they applied and skip repeats
+    (``applied=False``); plain sinks apply every delivery.
+    """
+
+    def __init__(self, group: str, *, idempotent: bool = False, n_events: int = 0) -> None:
         self.group = group
         self._members: dict[str, int] = {}
         self._topics: dict[str, int] = {}
         self._chunks: list[tuple[np.ndarray, ...]] = []
+        self._seen = np.zeros(n_events, dtype=np.bool_) if idempotent else None
+        self.polls = 0
+        self.commits = 0
 
-    def record(self, member: str, batches: list[RecordBatch], delivered_s: np.ndarray) -> None:
-        """Record the batches one poll delivered, in order, with their delivery times."""
+    def apply(self, event_ids: np.ndarray) -> np.ndarray:
+        """Which of these deliveries take effect (all, or first sightings when idempotent)."""
+        if self._seen is None:
+            return np.ones(event_ids.shape[0], dtype=np.bool_)
+        fresh = ~self._seen[event_ids]
+        _, first = np.unique(event_ids, return_index=True)
+        once = np.zeros(event_ids.shape[0], dtype=np.bool_)
+        once[first] = True
+        self._seen[event_ids] = True
+        return fresh & once
+
+    def record(
+        self,
+        member: str,
+        generation: int,
+        batches: list[tuple[RecordBatch, np.ndarray | None]],
+        delivered_s: np.ndarray,
+        applied: np.ndarray,
+    ) -> None:
+        """Record the processed rows (``(batch, row mask or None for all)`` pairs) of one
+        poll, in order."""
         m = self._members.setdefault(member, len(self._members))
         n = delivered_s.shape[0]
-        if len(batches) == 1:
-            b = batches[0]
-            topic = np.full(n, self._topics.setdefault(b.topic, len(self._topics)), np.int32)
-            partition = np.full(n, b.partition, dtype=np.int32)
-            offsets, event_ids = b.column("offset").copy(), b.column("event_id").copy()
-            created = b.column("timestamp_s")
-        else:
-            sizes = [len(b) for b in batches]
-            codes = [self._topics.setdefault(b.topic, len(self._topics)) for b in batches]
-            topic = np.repeat(np.array(codes, dtype=np.int32), sizes)
-            partition = np.repeat(np.array([b.partition for b in batches], np.int32), sizes)
-            offsets = np.concatenate([b.column("offset") for b in batches])
-            event_ids = np.concatenate([b.column("event_id") for b in batches])
-            created = np.concatenate([b.column("timestamp_s") for b in batches])
-        member_col = np.full(n, m, dtype=np.int32)
+        parts = [(b, rows) for b, rows in batches if rows is None or rows.any()]
+        sizes = [len(b) if rows is None else int(rows.sum()) for b, rows in parts]
+        codes = [self._topics.setdefault(b.topic, len(self._topics)) for b, _ in parts]
+
+        def take(name: str) -> np.ndarray:
+            cols = [b.column(name) if r is None else b.column(name)[r] for b, r in parts]
+            return cols[0].copy() if len(cols) == 1 else np.concatenate(cols)
+
         self._chunks.append(
-            (member_col, topic, partition, offsets, event_ids, delivered_s, delivered_s - created)
+            (
+                np.full(n, m, dtype=np.int32),
+                np.full(n, generation, dtype=np.int32),
+                np.full(n, self.polls, dtype=np.int64),
+                np.repeat(np.array(codes, dtype=np.int32), sizes),
+                np.repeat(np.array([b.partition for b, _ in parts], np.int32), sizes),
+                take("offset"),
+                take("event_id"),
+                delivered_s,
+                delivered_s - take("timestamp_s"),
+                applied,
+            )
         )
 
     def __len__(self) -> int:
@@ -81,48 +115,136 @@ class Sink:
             {
                 "group": pl.repeat(self.group, n, dtype=pl.String, eager=True),
                 "member": members.gather(cols[0]),
-                "topic": topics.gather(cols[1]),
-                "partition": cols[2],
-                "offset": cols[3],
-                "event_id": cols[4],
-                "delivered_s": cols[5],
-                "latency_s": cols[6],
+                "generation": cols[1],
+                "poll": cols[2],
+                "topic": topics.gather(cols[3]),
+                "partition": cols[4],
+                "offset": cols[5],
+                "event_id": cols[6],
+                "delivered_s": cols[7],
+                "latency_s": cols[8],
+                "applied": cols[9],
             },
             schema=DELIVERY_SCHEMA,
         )
 
 
-def member_process(
-    env: simpy.Environment,
-    group: ConsumerGroup,
-    member: str,
-    cfg: ConsumerGroupConfig,
-    sink: Sink,
-) -> Generator[Any, Any, None]:
-    """One consumer: poll, (commit), process, (commit), forever.
+class Member:
+    """One consumer of a group, as a SimPy process: poll, (commit), process, (commit).
 
     A poll that fills ``max_poll_records`` is followed at once by the next (backlog); a
     partial one waits out ``poll_interval_s`` from its start (as a fetch wait would).
+    Crash faults stop it at their ``point``; the group rebalances after the session timeout
+    and the member rejoins when the fault ends.
     """
-    next_auto = cfg.auto_commit_interval_s
-    per_record = cfg.processing_time_s
-    while True:
-        if cfg.commit == "auto" and env.now >= next_auto:
-            group.commit(member)
-            next_auto = env.now + cfg.auto_commit_interval_s
-        start = env.now
-        batches = group.poll(member, cfg.max_poll_records, until_s=start)
-        if not batches:
-            yield env.timeout(cfg.poll_interval_s)
-            continue
-        if cfg.commit == "before-process":
-            group.commit(member)
-        done = sum(len(b) for b in batches)
-        sink.record(member, batches, start + per_record * np.arange(1, done + 1))
-        busy = per_record * done
-        if done < cfg.max_poll_records:
-            busy = max(busy, cfg.poll_interval_s)
-        if busy > 0:
-            yield env.timeout(busy)
-        if cfg.commit == "after-process":
-            group.commit(member)
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        group: ConsumerGroup,
+        name: str,
+        cfg: ConsumerGroupConfig,
+        sink: Sink,
+        *,
+        gate: str = "append_s",
+        crashes: list[FaultSpec] | None = None,
+        skip: Callable[[str, TopicPartition, float], bool] | None = None,
+    ) -> None:
+        self.env, self.group, self.name, self.cfg, self.sink = env, group, name, cfg, sink
+        self.gate = gate
+        self.crashes = sorted(crashes or [], key=lambda f: f.start_s)
+        self.skip = skip
+        self.crashed = 0
+
+    def _crash_due(self, point: str) -> FaultSpec | None:
+        head = self.crashes[0] if self.crashes else None
+        if head is not None and self.env.now >= head.start_s and head.point == point:
+            return self.crashes.pop(0)
+        return None
+
+    def _down(self, fault: FaultSpec) -> Generator[Any, Any, None]:
+        """Dead: partitions stay assigned until the session timeout, then a rebalance; the
+        member rejoins when the fault window ends."""
+        self.crashed += 1
+        timeout_at = self.env.now + self.cfg.session_timeout_s
+        yield self.env.timeout(self.cfg.session_timeout_s)
+        self.group.leave(self.name)
+        back = max(fault.end_s, timeout_at)
+        if back > self.env.now:
+            yield self.env.timeout(back - self.env.now)
+        self.group.join(self.name)
+
+    def _commit(self, generation: int, offsets: dict[TopicPartition, int] | None) -> bool:
+        self.sink.commits += 1
+        return self.group.commit(self.name, offsets, generation=generation)
+
+    def process(self) -> Generator[Any, Any, None]:
+        """The SimPy process."""
+        env, group, cfg, sink = self.env, self.group, self.cfg, self.sink
+        next_auto = cfg.auto_commit_interval_s
+        per_record = cfg.processing_time_s
+        read_committed = cfg.isolation == "read_committed"
+        skip = None if self.skip is None else (lambda tp: self.skip(self.name, tp, env.now))
+        while True:
+            if cfg.commit == "auto" and env.now >= next_auto:
+                self._commit(group.generation, None)
+                next_auto = env.now + cfg.auto_commit_interval_s
+            start = env.now
+            generation = group.generation
+            batches = group.poll(
+                self.name, cfg.max_poll_records, until_s=start, gate=self.gate, skip=skip
+            )
+            sink.polls += 1
+            if not batches:
+                yield env.timeout(cfg.poll_interval_s)
+                continue
+            ends = {TopicPartition(b.topic, b.partition): int(b.offsets[-1]) + 1 for b in batches}
+            if cfg.commit == "before-process":
+                self._commit(generation, ends)
+            fault = self._crash_due("before-process")
+            if fault is not None:
+                yield from self._down(fault)
+                continue
+            rows: list[tuple[RecordBatch, np.ndarray | None]] = [
+                (
+                    b,
+                    b.column("txn_state") != 2
+                    if read_committed and "txn_state" in b.source.data
+                    else None,
+                )
+                for b in batches
+            ]
+            ids = np.concatenate(
+                [b.column("event_id") if r is None else b.column("event_id")[r] for b, r in rows]
+            )
+            done = ids.shape[0]
+            delivered = start + per_record * np.arange(1, done + 1)
+            busy = per_record * done
+            if done < cfg.max_poll_records:
+                busy = max(busy, cfg.poll_interval_s)
+            if busy > 0:
+                yield env.timeout(busy)
+            fault = self._crash_due("after-process")
+            if cfg.commit == "transactional":
+                ok = fault is None and self._commit(generation, ends)
+                if done:
+                    applied = sink.apply(ids) if ok else np.zeros(done, dtype=np.bool_)
+                    sink.record(self.name, generation, rows, delivered, applied)
+            else:
+                if done:
+                    sink.record(self.name, generation, rows, delivered, sink.apply(ids))
+                if fault is None and cfg.commit == "after-process":
+                    if cfg.ack_mode == "record":
+                        sink.commits += max(done - 1, 0)
+                    self._commit(generation, ends)
+            if fault is not None:
+                if cfg.commit == "after-process" and cfg.ack_mode == "record" and done:
+                    last = batches[-1]
+                    partial = dict(ends)
+                    partial[TopicPartition(last.topic, last.partition)] -= 1
+                    self._commit(generation, partial)
+                yield from self._down(fault)
+                continue
+            fault = self._crash_due("after-commit")
+            if fault is not None:
+                yield from self._down(fault)

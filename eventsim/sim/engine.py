@@ -1,10 +1,14 @@
 """The engine: ``run(scenario) -> RunResult`` on a SimPy Environment.
 
-Flow: the workload draws the run's events (vectorised); a :class:`~eventsim.sim.producer.Producer`
-appends them to the :class:`~eventsim.log.EventLog` one linger window at a time; each consumer
-group's members poll batches and record deliveries in a :class:`~eventsim.sim.consumer.Sink`;
-monitors sample lag into a :class:`~eventsim.sim.recorder.Recorder`. Every random draw comes
-from a stream named after its component, so a scenario and its seed determine the run.
+Flow: the workload draws the run's events (vectorised); the fault schedule is drawn and the
+partitions' leader/ISR timelines follow from it; the
+:class:`~eventsim.sim.producer.Producer` works out every record's fate under the producer
+settings and faults and stages the surviving copies into the
+:class:`~eventsim.log.EventLog` epoch by epoch; each consumer group's
+:class:`~eventsim.sim.consumer.Member` processes poll batches, commit, crash and rejoin, and
+record deliveries in a :class:`~eventsim.sim.consumer.Sink`; monitors sample lag into a
+:class:`~eventsim.sim.recorder.Recorder`. Every random draw comes from a stream named after
+its component, so a scenario and its seed determine the run.
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ import time
 from collections.abc import Generator
 from typing import Any
 
+import polars as pl
 import simpy
 
+from eventsim.faults import FaultSpec, faults_frame
 from eventsim.log.consumer_group import ConsumerGroup
 from eventsim.log.event_log import EventLog
+from eventsim.log.record import TopicPartition
+from eventsim.log.replication import PartitionTimeline, partition_timelines
 from eventsim.scenario import Scenario
-from eventsim.sim.consumer import Sink, member_process
+from eventsim.sim.consumer import DELIVERY_SCHEMA, Member, Sink
 from eventsim.sim.producer import Producer
 from eventsim.sim.recorder import Recorder
 from eventsim.sim.result import RunResult
@@ -29,6 +37,37 @@ __all__ = ["Simulation", "run"]
 
 _PROGRESS_AFTER_S = 2.0
 _STEPS = 200
+
+
+def _timelines(scenario: Scenario, faults: list[FaultSpec]) -> list[PartitionTimeline]:
+    cfg = scenario.log
+    down: dict[int, list[tuple[float, float]]] = {}
+    paused: dict[int, list[tuple[float, float]]] = {}
+    cut: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for f in faults:
+        if f.kind in ("broker_crash", "broker_pause"):
+            b = int(f.target.removeprefix("broker-"))
+            (down if f.kind == "broker_crash" else paused).setdefault(b, []).append(
+                (f.start_s, f.end_s)
+            )
+        elif f.kind == "network_partition":
+            left, right = f.sides()
+            for a in left:
+                for b in right:
+                    if a.startswith("broker-") and b.startswith("broker-"):
+                        x, y = int(a[7:]), int(b[7:])
+                        cut.setdefault((min(x, y), max(x, y)), []).append((f.start_s, f.end_s))
+    return partition_timelines(
+        cfg.partitions,
+        cfg.brokers,
+        cfg.replication_factor,
+        down=down,
+        paused=paused,
+        cut=cut,
+        election_s=cfg.election_s,
+        replication_lag_s=cfg.replication_lag_s,
+        unclean=cfg.unclean_leader_election,
+    )
 
 
 class Simulation:
@@ -43,29 +82,64 @@ class Simulation:
         workload = get_workload(scenario.workload)(scenario.params, scenario.incidents)
         out = workload.generate(scenario.duration, self.rngs)
         self.incidents = out.incidents
-        self.producer = Producer(self.log, out.events, scenario.producer)
+        self.events_in = out.events
+        self.faults = scenario.faults.schedule(scenario, self.rngs("faults"))
+        self.timelines = _timelines(scenario, self.faults)
+        self.producer = Producer(
+            self.log,
+            out.events,
+            scenario.producer,
+            log_cfg=scenario.log,
+            timelines=self.timelines,
+            faults=self.faults,
+            rng=self.rngs("producer.network"),
+        )
         self.groups: list[tuple[ConsumerGroup, Sink]] = []
         for cfg in scenario.consumers:
-            topics = list(cfg.topics) or None
-            group = ConsumerGroup(
-                self.log,
-                cfg.name,
-                topics,
-                assignor=cfg.assignor,
-                auto_offset_reset=cfg.auto_offset_reset,
-            )
-            sink = Sink(cfg.name)
-            members = [f"{cfg.name}-{i}" for i in range(cfg.members)]
-            for m in members:
-                group.join(m)
-            for m in members:
-                self.env.process(member_process(self.env, group, m, cfg, sink))
-            self.groups.append((group, sink))
+            self._start_group(cfg)
         self.env.process(self.producer.process(self.env))
         self.end_s = scenario.duration + scenario.drain
         self.env.process(self._monitor())
         if scenario.log.retention_s or scenario.log.retention_records or scenario.log.compaction:
             self.env.process(self._housekeeping())
+
+    def _start_group(self, cfg: Any) -> None:
+        topics = list(cfg.topics) or None
+        group = ConsumerGroup(
+            self.log,
+            cfg.name,
+            topics,
+            assignor=cfg.assignor,
+            auto_offset_reset=cfg.auto_offset_reset,
+        )
+        sink = Sink(cfg.name, idempotent=cfg.sink == "idempotent", n_events=self.events_in.height)
+        committed = cfg.isolation == "read_committed" and self.scenario.producer.transactional
+        gate = "stable_s" if committed else "visible_s"
+        names = [f"{cfg.name}-{i}" for i in range(cfg.members)]
+        for m in names:
+            group.join(m)
+        for m in names:
+            crashes = [f for f in self.faults if f.kind == "consumer_crash" and f.target == m]
+            member = Member(
+                self.env, group, m, cfg, sink, gate=gate, crashes=crashes, skip=self._unreachable
+            )
+            self.env.process(member.process())
+        self.groups.append((group, sink))
+
+    def _unreachable(self, member: str, tp: TopicPartition, now: float) -> bool:
+        """True while ``tp``'s leader is offline or cut off from ``member``."""
+        tl = self.timelines[tp.partition]
+        seg = int(tl.segment(now)) if tl.starts.shape[0] > 1 else 0
+        leader = int(tl.leader[seg])
+        if leader < 0:
+            return True
+        for f in self.faults:
+            if f.kind == "network_partition" and f.start_s <= now < f.end_s:
+                left, right = f.sides()
+                b = f"broker-{leader}"
+                if (member in left and b in right) or (member in right and b in left):
+                    return True
+        return False
 
     def _monitor(self) -> Generator[Any, Any, None]:
         interval = max(1.0, self.end_s / 1000.0)
@@ -115,15 +189,40 @@ class Simulation:
                 bar.update(1)
         if bar is not None:
             bar.close()
+        return self._result(time.perf_counter() - start)
+
+    def _result(self, wall_s: float) -> RunResult:
         events = self.log.to_polars()
-        deliveries = _concat([sink.frame() for _, sink in self.groups])
+        if "txn_state" in events.columns:
+            events = events.with_columns(
+                pl.col("txn_state").replace_strict(
+                    {0: None, 1: "committed", 2: "aborted"}, return_dtype=pl.String
+                )
+            )
+        frames = [sink.frame() for _, sink in self.groups]
+        deliveries = pl.concat(frames) if frames else pl.DataFrame(schema=DELIVERY_SCHEMA)
+        acks = self.scenario.producer.acks != "0"
+        wire = {
+            "produce_requests": self.producer.outcome.requests,
+            "produce_responses": self.producer.outcome.requests if acks else 0,
+            "fetches": sum(s.polls for _, s in self.groups),
+            "commits": sum(s.commits for _, s in self.groups),
+        }
+        if self.scenario.producer.transactional:
+            wire["txn_markers"] = 2 * int(
+                (self.scenario.duration + self.scenario.drain)
+                / self.scenario.producer.transaction_interval_s
+            )
         return RunResult(
             scenario=self.scenario,
             events=events,
             deliveries=deliveries,
             incidents=self.incidents,
             metrics=self.recorder.frame(),
-            wall_s=time.perf_counter() - start,
+            sends=self.producer.sends(self.events_in),
+            faults=faults_frame(self.faults),
+            wall_s=wall_s,
+            extra={"wire": wire},
         )
 
 
@@ -146,11 +245,3 @@ def run(scenario: Scenario, *, progress: bool | None = None) -> RunResult:
     (463, True)
     """
     return Simulation(scenario).run(progress=progress)
-
-
-def _concat(frames: list[Any]) -> Any:
-    import polars as pl
-
-    from eventsim.sim.consumer import DELIVERY_SCHEMA
-
-    return pl.concat(frames) if frames else pl.DataFrame(schema=DELIVERY_SCHEMA)

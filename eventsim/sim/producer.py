@@ -17,8 +17,11 @@ import numpy as np
 import polars as pl
 import simpy
 
+from eventsim.delivery.send import SENDS_SCHEMA, SendOutcome, send_records
+from eventsim.faults import FaultSpec
 from eventsim.log.event_log import EventLog
-from eventsim.scenario import ProducerConfig
+from eventsim.log.replication import PartitionTimeline, partition_timelines
+from eventsim.scenario import LogConfig, ProducerConfig
 
 __all__ = ["EPOCH_S", "Producer"]
 
@@ -48,11 +51,15 @@ class Producer:
         events: pl.DataFrame,
         cfg: ProducerConfig,
         *,
-        breaks: Sequence[float] = (),
+        log_cfg: LogConfig | None = None,
+        timelines: list[PartitionTimeline] | None = None,
+        faults: Sequence[FaultSpec] = (),
+        rng: np.random.Generator | None = None,
         epoch_s: float = EPOCH_S,
     ) -> None:
         self.log = log
         self.cfg = cfg
+        log_cfg = log_cfg or LogConfig()
         n = events.height
         topics = events.get_column("topic")
         self.topic_names: list[str] = sorted(topics.unique().to_list())
@@ -69,35 +76,109 @@ class Producer:
         for code, name in enumerate(self.topic_names):
             mask = topic_code == code
             partition[mask] = log.partitions_for_codes(cols["key"][mask], log.create_topic(name))
-        window = np.floor(cols["timestamp_s"] / cfg.linger_s)
-        due = (window + 1) * cfg.linger_s + cfg.network_delay_s
-        edges = np.unique(
-            np.concatenate(
-                [
-                    np.arange(0.0, float(due.max(initial=0)) + epoch_s, epoch_s),
-                    np.asarray(breaks, float),
-                ]
-            )
-        )
+        ready = (np.floor(cols["timestamp_s"] / cfg.linger_s) + 1) * cfg.linger_s
+        self.created_s = cols["timestamp_s"].copy()
+        cols["timestamp_s"] = _skewed(cols["timestamp_s"], faults)
+        self.outcome = self._send(ready, partition, cfg, log_cfg, timelines, list(faults), rng)
+        out = self.outcome
+        rec = out.rec
+        order = np.lexsort((out.append_s, partition[rec]))
+        rec = rec[order]
+        due = out.append_s[order]
+        gates = {}
+        lag = log_cfg.replication_lag_s if log_cfg.replication_factor > 1 else 0.0
+        if lag > 0:
+            gates["visible_s"] = due + lag
+        if cfg.transactional:
+            gates["txn_state"] = out.txn[order]
+            gates["stable_s"] = np.maximum(out.stable_s[order], due + lag)
+        self.partition_of = partition
+        self.topic_of = topic_code
+        self.n_records = n
+        part = partition[rec]
+        for k in [g for g in gates if g.endswith("_s")]:
+            for p in np.unique(part):
+                sel = part == p
+                gates[k][sel] = np.maximum.accumulate(gates[k][sel])
+        edges = np.arange(0.0, float(due.max(initial=0)) + epoch_s, epoch_s)
         epoch = np.searchsorted(edges, due, side="right") - 1
         n_parts = max((len(t.partitions) for t in log.topics.values()), default=1)
-        order = np.argsort(
-            (epoch * len(self.topic_names) + topic_code) * n_parts + partition, kind="stable"
-        )
-        self.due = due[order]
-        self.cols = {k: v[order] for k, v in cols.items()}
-        self.valid = {k: v[order] for k, v in valid.items()}
-        epoch, topic_code, partition = epoch[order], topic_code[order], partition[order]
-        self._prepare_topics(topic_code)
-        change = np.flatnonzero(
-            (np.diff(epoch) != 0) | (np.diff(topic_code) != 0) | (np.diff(partition) != 0)
-        )
+        tc = topic_code[rec]
+        order = np.argsort((epoch * len(self.topic_names) + tc) * n_parts + part, kind="stable")
+        rec, due, epoch, tc, part = rec[order], due[order], epoch[order], tc[order], part[order]
+        self.due = due
+        self.cols = {k: v[rec] for k, v in cols.items()}
+        self.cols.update({k: v[order] for k, v in gates.items()})
+        self.valid = {k: v[rec] for k, v in valid.items()}
+        self._prepare_topics(tc)
+        change = np.flatnonzero((np.diff(epoch) != 0) | (np.diff(tc) != 0) | (np.diff(part) != 0))
+        m = rec.shape[0]
         self.run_starts = np.concatenate([[0], change + 1]).astype(np.int64)
-        self.run_ends = np.concatenate([change + 1, [n]]).astype(np.int64)
-        self.run_epoch_start = edges[epoch[self.run_starts]] if n else np.empty(0)
-        self.run_topic = topic_code[self.run_starts]
-        self.run_partition = partition[self.run_starts]
+        self.run_ends = np.concatenate([change + 1, [m]]).astype(np.int64)
+        self.run_epoch_start = edges[epoch[self.run_starts]] if m else np.empty(0)
+        self.run_topic = tc[self.run_starts]
+        self.run_partition = part[self.run_starts]
         self.appended = 0
+
+    @staticmethod
+    def _send(
+        ready: np.ndarray,
+        partition: np.ndarray,
+        cfg: ProducerConfig,
+        log_cfg: LogConfig,
+        timelines: list[PartitionTimeline] | None,
+        faults: list[FaultSpec],
+        rng: np.random.Generator | None,
+    ) -> SendOutcome:
+        """Every record's fate; without faults (and transactions) one copy each, at once."""
+        touches = {
+            "producer_crash",
+            "link_drop",
+            "link_duplicate",
+            "link_delay",
+            "network_partition",
+            "broker_crash",
+            "broker_pause",
+        }
+        if cfg.transactional or any(f.kind in touches for f in faults):
+            if timelines is None:
+                n_parts = int(partition.max(initial=0)) + 1
+                timelines = partition_timelines(
+                    n_parts, log_cfg.brokers, log_cfg.replication_factor, down={}, paused={}
+                )
+            rng = rng if rng is not None else np.random.default_rng(0)
+            return send_records(ready, partition, timelines, faults, cfg, log_cfg, rng)
+        n = ready.shape[0]
+        append = ready + cfg.network_delay_s
+        lag = log_cfg.replication_lag_s if cfg.acks == "all" else 0.0
+        return SendOutcome(
+            rec=np.arange(n),
+            append_s=append,
+            txn=np.zeros(n, dtype=np.int8),
+            stable_s=append,
+            attempts=np.ones(n, dtype=np.int32),
+            status=np.full(n, 2 if cfg.acks == "0" else 0, dtype=np.int8),
+            acked_s=np.full(n, np.nan) if cfg.acks == "0" else append + lag + cfg.network_delay_s,
+            requests=int(np.unique(ready).shape[0]),
+        )
+
+    def sends(self, events: pl.DataFrame) -> pl.DataFrame:
+        """The ``sends`` frame (:data:`~eventsim.delivery.send.SENDS_SCHEMA`)."""
+        out = self.outcome
+        statuses = pl.Series(["acked", "failed", "unacked"], dtype=pl.String)
+        return pl.DataFrame(
+            {
+                "event_id": np.arange(self.n_records, dtype=np.int64),
+                "topic": events.get_column("topic"),
+                "key": events.get_column("key"),
+                "partition": self.partition_of.astype(np.int32),
+                "created_s": self.created_s,
+                "attempts": out.attempts,
+                "status": statuses.gather(out.status.astype(np.int64)),
+                "acked_s": pl.Series(out.acked_s).fill_nan(None),
+            },
+            schema=SENDS_SCHEMA,
+        )
 
     def _prepare_topics(self, topic_code: np.ndarray) -> None:
         """Per topic: the columns it carries and the null masks it needs."""
@@ -148,3 +229,14 @@ class Producer:
             else:
                 part.append_slice(cols, a, b, append_s=due[a:b])
             self.appended += b - a
+
+
+def _skewed(created: np.ndarray, faults: Sequence[FaultSpec]) -> np.ndarray:
+    """CreateTime as the producer's clock reads it, under ``clock_skew`` faults."""
+    out = created.copy()
+    for f in faults:
+        if f.kind == "clock_skew" and f.target == "producer":
+            inside = (created >= f.start_s) & (created < f.end_s)
+            skew = f.delay_s + f.drift_ppm * 1e-6 * (created - f.start_s)
+            out = np.where(inside, created + skew, out)
+    return out

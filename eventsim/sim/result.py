@@ -10,6 +10,11 @@ incidents
     Labelled incidents injected by the workload (:mod:`eventsim.workloads.base`).
 metrics
     Samples of consumer lag and other monitors (:data:`eventsim.sim.recorder.METRICS_SCHEMA`).
+sends
+    One row per business event the producer was asked to send, with its fate
+    (:data:`eventsim.delivery.send.SENDS_SCHEMA`).
+faults
+    The faults injected (:data:`eventsim.faults.FAULTS_SCHEMA`).
 
 Files
 -----
@@ -32,7 +37,7 @@ from eventsim.scenario import Scenario
 
 __all__ = ["FRAMES", "RunResult", "read_run_metadata"]
 
-FRAMES = ("deliveries", "incidents", "metrics")
+FRAMES = ("deliveries", "incidents", "metrics", "sends", "faults")
 _SCENARIO_KEY = b"eventsim.scenario"
 _SUMMARY_KEY = b"eventsim.summary"
 
@@ -46,6 +51,8 @@ class RunResult:
     deliveries: pl.DataFrame
     incidents: pl.DataFrame
     metrics: pl.DataFrame
+    sends: pl.DataFrame
+    faults: pl.DataFrame
     wall_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 

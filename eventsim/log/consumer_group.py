@@ -47,6 +47,7 @@ class ConsumerGroup:
     >>> sum(len(b) for b in batches), g.lag()["lag"].sum()
     (4, 4)
     >>> g.commit("c1")
+    True
     >>> int(g.lag()["lag"].sum())
     0
     """

@@ -337,7 +337,7 @@ class Scenario:
             self.seed,
             "an integer >= 0",
         )
-        object.__setattr__(self, "params", dict(self.params))
+        object.__setattr__(self, "params", FrozenParams(self.params))
         object.__setattr__(self, "consumers", tuple(self.consumers))
         object.__setattr__(self, "incidents", tuple(self.incidents))
         names = [c.name for c in self.consumers]
@@ -359,8 +359,11 @@ class Scenario:
         return _drop_none(dataclasses.asdict(self))
 
     def key(self) -> str:
-        """A stable 16-hex-digit hash of the scenario: same scenario → same key anywhere."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """A stable 16-hex-digit hash of the scenario: same scenario → same key anywhere.
+
+        Numbers are hashed by value (``60`` and ``60.0`` give the same key).
+        """
+        text = json.dumps(_canonical(self.to_dict()), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     # -- TOML ------------------------------------------------------------------------------
@@ -464,6 +467,9 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
             node = node[int(part)]
         else:
             node = node.setdefault(part, {})
+        if not isinstance(node, dict | list):
+            msg = f"{'.'.join(parts[: i + 1])} is a value, not a table; cannot set {path}"
+            raise ScenarioError(msg)
     last = parts[-1]
     if isinstance(node, list):
         if not last.isdigit() or int(last) >= len(node):
@@ -474,7 +480,46 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
         node[last] = value
 
 
+class FrozenParams(dict[str, Any]):
+    """Workload parameters: a read-only, hashable dict (lists become tuples)."""
+
+    def __init__(self, data: Mapping[str, Any] = ()) -> None:  # type: ignore[assignment]
+        super().__init__({k: _freeze(v) for k, v in dict(data).items()})
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> Any:
+        msg = "scenario params are read-only; use Scenario.replace(**{'params.name': value})"
+        raise TypeError(msg)
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self) -> Any:
+        return (FrozenParams, (dict(self),))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, Mapping):
+        return FrozenParams(value)
+    return value
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 def _drop_none(value: Any) -> Any:
+    if isinstance(value, FrozenParams):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, dict):
         return {k: _drop_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):

@@ -52,7 +52,7 @@ def test_scenario_is_frozen() -> None:
         sc.seed = 3  # type: ignore[misc]
 
 
-@pytest.mark.xfail(reason="bug: Scenario is not hashable (params is a dict)", strict=True)
+
 def test_scenario_is_hashable() -> None:
     """DESIGN.md: a scenario is 'frozen, validated, hashable'."""
     assert hash(_rich()) == hash(_rich())
@@ -101,9 +101,6 @@ def test_replace_rejects_bad_list_index() -> None:
         Scenario().replace(**{"consumers.5.members": 2})
 
 
-@pytest.mark.xfail(
-    reason="bug: a dotted path through a scalar raises TypeError, not ScenarioError", strict=True
-)
 def test_replace_through_a_scalar_is_a_scenario_error() -> None:
     with pytest.raises(ScenarioError, match="duration"):
         Scenario().replace(**{"duration.unit": "s"})
@@ -163,11 +160,6 @@ def test_toml_round_trip() -> None:
     assert Scenario.from_dict(tomllib.loads(text)).key() == sc.key()
 
 
-@pytest.mark.xfail(
-    reason="bug: key() differs for equal scenarios (IncidentSpec keeps int times, TOML gives"
-    " floats)",
-    strict=True,
-)
 def test_key_equal_for_equal_scenarios_after_toml() -> None:
     sc = Scenario(incidents=(IncidentSpec("outage", start_s=60, duration_s=30),))
     back = Scenario.from_dict(tomllib.loads(sc.to_toml()))
@@ -179,10 +171,6 @@ def test_toml_round_trip_of_defaults() -> None:
     assert Scenario.from_dict(tomllib.loads(Scenario().to_toml())) == Scenario()
 
 
-@pytest.mark.xfail(
-    reason="bug: tuple-valued params come back from TOML as lists, so the scenarios differ",
-    strict=True,
-)
 def test_toml_round_trip_with_tuple_params() -> None:
     sc = Scenario(params={"event_types": ("a", "b"), "event_mix": (0.5, 0.5)})
     assert Scenario.from_dict(tomllib.loads(sc.to_toml())) == sc

@@ -96,7 +96,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r}))
 def test_import_eventsim_does_not_import_heavy_libraries(extra: str) -> None:
     code = _PROBE.format(heavy=set(HEAVY), extra=extra)
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert json.loads(done.stdout) == []
 

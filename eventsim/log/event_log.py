@@ -33,6 +33,14 @@ __all__ = ["EventLog", "Topic", "partition_for_key"]
 
 SCHEMA_VERSION = 1
 _META_KEY = b"eventsim.log"
+#: Defaults of the core columns an events frame may leave out.
+_FRAME_DEFAULTS = {
+    "key": -1,
+    "event_type": -1,
+    "event_id": -1,
+    "payload_bytes": 0,
+    "tombstone": False,
+}
 
 
 def partition_for_key(key: str, partitions: int) -> int:
@@ -174,9 +182,14 @@ class EventLog:
         """Columns of an events frame as arrays ready for :meth:`append_columns`.
 
         String columns become dictionary codes; numeric nulls become NaN / 0 with a
-        ``<name>.valid`` mask.
+        ``<name>.valid`` mask. Core columns the frame lacks get their defaults (null key and
+        type, event id -1, payload 0 bytes, not a tombstone), so every stored column is set.
         """
-        out: dict[str, np.ndarray] = {}
+        out: dict[str, np.ndarray] = {
+            name: np.full(frame.height, default, dtype=CORE_COLUMNS[name])
+            for name, default in _FRAME_DEFAULTS.items()
+            if name not in frame.columns
+        }
         for name in frame.columns:
             s = frame.get_column(name)
             if s.dtype == pl.String:

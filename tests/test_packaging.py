@@ -95,9 +95,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r}))
 @pytest.mark.parametrize("extra", ["", "import eventsim.log, eventsim.sim, eventsim.workloads"])
 def test_import_eventsim_does_not_import_heavy_libraries(extra: str) -> None:
     code = _PROBE.format(heavy=set(HEAVY), extra=extra)
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout) == []
 
 

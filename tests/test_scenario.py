@@ -52,7 +52,6 @@ def test_scenario_is_frozen() -> None:
         sc.seed = 3  # type: ignore[misc]
 
 
-
 def test_scenario_is_hashable() -> None:
     """DESIGN.md: a scenario is 'frozen, validated, hashable'."""
     assert hash(_rich()) == hash(_rich())

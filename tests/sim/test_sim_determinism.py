@@ -74,7 +74,7 @@ def test_same_frames_in_another_process(first: object, tmp_path: Path) -> None:
     assert_frame_equal(pl.read_parquet(tmp_path / "run.deliveries.parquet"), first.deliveries)
 
 
-# -- RngStreams -------------------------------------------------------------------------------------
+# -- RngStreams -----------------------------------------------------------------------------------
 def test_adding_a_component_does_not_change_another_stream() -> None:
     alone = RngStreams(7)("workload").random(5)
     streams = RngStreams(7)

@@ -313,7 +313,7 @@ def _attempt_session(
         if kept.any():
             idx = np.repeat(np.flatnonzero(kept), n_copies[kept])
             copies.append((pending[idx], append_at[idx], np.full(idx.shape[0], session)))
-        has_copy[pending[reaches]] = True
+        has_copy[pending[kept]] = True
         ack_ready = append_at + (lag if cfg.acks == "all" else 0.0) + cfg.network_delay_s
         timed_out = (
             drop_req | cut | drop_resp | (paused & (pause_end - arrive > cfg.request_timeout_s))

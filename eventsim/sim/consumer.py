@@ -20,7 +20,7 @@ from eventsim.log.consumer_group import ConsumerGroup
 from eventsim.log.record import RecordBatch, TopicPartition
 from eventsim.scenario import ConsumerGroupConfig
 
-__all__ = ["DELIVERY_SCHEMA", "Member", "Sink"]
+__all__ = ["DELIVERY_SCHEMA", "Handler", "Member", "Sink"]
 
 #: Schema of ``RunResult.deliveries``: one row per record a consumer processed.
 DELIVERY_SCHEMA: dict[str, pl.DataType] = {
@@ -129,6 +129,11 @@ class Sink:
         )
 
 
+#: A batch handler: ``handler(member, [(batch, row mask or None)], now_s)``, called with every
+#: polled batch before it is processed (feature windows, detectors, projections).
+Handler = Callable[[str, list[tuple[RecordBatch, np.ndarray | None]], float], None]
+
+
 class Member:
     """One consumer of a group, as a SimPy process: poll, (commit), process, (commit).
 
@@ -149,8 +154,10 @@ class Member:
         gate: str = "append_s",
         crashes: list[FaultSpec] | None = None,
         skip: Callable[[str, TopicPartition, float], bool] | None = None,
+        handlers: list[Handler] | None = None,
     ) -> None:
         self.env, self.group, self.name, self.cfg, self.sink = env, group, name, cfg, sink
+        self.handlers = handlers if handlers is not None else []
         self.gate = gate
         self.crashes = sorted(crashes or [], key=lambda f: f.start_s)
         self.skip = skip
@@ -217,6 +224,8 @@ class Member:
             ids = np.concatenate(
                 [b.column("event_id") if r is None else b.column("event_id")[r] for b, r in rows]
             )
+            for handler in self.handlers:
+                handler(self.name, rows, start)
             done = ids.shape[0]
             delivered = start + per_record * np.arange(1, done + 1)
             busy = per_record * done

@@ -26,7 +26,7 @@ from eventsim.log.event_log import EventLog
 from eventsim.log.record import TopicPartition
 from eventsim.log.replication import PartitionTimeline, partition_timelines
 from eventsim.scenario import Scenario
-from eventsim.sim.consumer import DELIVERY_SCHEMA, Member, Sink
+from eventsim.sim.consumer import DELIVERY_SCHEMA, Handler, Member, Sink
 from eventsim.sim.producer import Producer
 from eventsim.sim.recorder import Recorder
 from eventsim.sim.result import RunResult
@@ -71,7 +71,12 @@ def _timelines(scenario: Scenario, faults: list[FaultSpec]) -> list[PartitionTim
 
 
 class Simulation:
-    """One run of a scenario: the environment, the log, the processes and the monitors."""
+    """One run of a scenario: the environment, the log, the processes and the monitors.
+
+    Analyses that run *inside* the simulation register batch handlers on a consumer group
+    before :meth:`run`: ``sim.handlers["sink"].append(handler)`` (see
+    :data:`~eventsim.sim.consumer.Handler`).
+    """
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -95,6 +100,7 @@ class Simulation:
             rng=self.rngs("producer.network"),
         )
         self.groups: list[tuple[ConsumerGroup, Sink]] = []
+        self.handlers: dict[str, list[Handler]] = {c.name: [] for c in scenario.consumers}
         for cfg in scenario.consumers:
             self._start_group(cfg)
         self.env.process(self.producer.process(self.env))
@@ -121,7 +127,15 @@ class Simulation:
         for m in names:
             crashes = [f for f in self.faults if f.kind == "consumer_crash" and f.target == m]
             member = Member(
-                self.env, group, m, cfg, sink, gate=gate, crashes=crashes, skip=self._unreachable
+                self.env,
+                group,
+                m,
+                cfg,
+                sink,
+                gate=gate,
+                crashes=crashes,
+                skip=self._unreachable,
+                handlers=self.handlers[cfg.name],
             )
             self.env.process(member.process())
         self.groups.append((group, sink))

@@ -7,8 +7,8 @@ think times) like, comment and share recent posts (recency-biased Zipf), request
 (accepted later with ``p_accept``), update profiles and send messages. Every post and share
 fans out on write to the broadcaster's followers as ``feed_item_added`` events, capped at
 ``fanout_cap`` (beyond it one ``fanout_capped`` event stands for fan-out on read). A viral
-cascade starts from the most-followed member's post: each share begets Poisson
-(``viral_branching``) further shares, up to ``viral_max_shares``.
+cascade starts from the most-followed member's post: ``viral_seed_shares`` members share it,
+and each share begets Poisson(``viral_branching``) further shares, up to ``viral_max_shares``.
 
 Topics, event types and keys
 ----------------------------
@@ -98,6 +98,7 @@ class LinkedInParams:
     weekend_factor: float = 0.5
     start_hour_utc: float = 0.0
     viral_at_s: float | None = None
+    viral_seed_shares: int = 20
     viral_branching: float = 1.4
     viral_max_shares: int = 3000
     viral_delay_median_s: float = 120.0
@@ -115,6 +116,7 @@ class LinkedInParams:
             self,
             positive=("think_mean_s", "accept_median_s", "fanout_median_s", "weekend_factor"),
             non_negative=("viral_likes_per_share", "fanout_cap"),
+            at_least_one=("viral_seed_shares",),
         )
         check_params(self, positive=("viral_delay_median_s",))
         total = self.p_like + self.p_comment + self.p_share + self.p_connect + self.p_profile
@@ -352,7 +354,10 @@ def _cascade(
     times, total = [], 0
     parents = np.array([seed_t])
     while len(parents) and total < p.viral_max_shares:
-        kids = rng.poisson(p.viral_branching, len(parents))
+        if total == 0:
+            kids = np.array([p.viral_seed_shares])
+        else:
+            kids = rng.poisson(p.viral_branching, len(parents))
         t = np.repeat(parents, kids) + rng.lognormal(
             np.log(p.viral_delay_median_s), 0.7, kids.sum()
         )

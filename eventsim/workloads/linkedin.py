@@ -43,7 +43,7 @@ import polars as pl
 from eventsim.exceptions import ScenarioError
 from eventsim.sim.rng import RngStreams
 from eventsim.workloads._checks import check_params, check_spike_start
-from eventsim.workloads._frame import EventFrame, Labels
+from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import check_incidents, drop_outage, incidents_frame, pick_target
 from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
 from eventsim.workloads.shapes import RateCurve, Region, Zipf, draw_sessions, pareto_sizes
@@ -197,6 +197,9 @@ class LinkedIn(Workload):
         at = np.searchsorted(t_post, seed_t)
         t_post = np.insert(t_post, at, seed_t)
         author = np.insert(author, at, int(np.argmax(followers)))
+        m_names = format_keys("m", np.arange(n))
+        self._names = {"m": m_names, "p": format_keys("p", np.arange(len(t_post)))}
+        self._names["a"] = m_names.gather(author)
         self._add(ef, t_post, "posts", "post_created", author, np.arange(len(t_post)), author)
         # sessions of actions over recent posts
         acts = self._sessions(ef, t_post, author, duration_s, rngs("linkedin.sessions"))
@@ -252,16 +255,23 @@ class LinkedIn(Workload):
             t,
             topic,
             event_type,
-            Labels.keys(*key),
+            self._labels(*key),
             900 if broadcast else 250,
-            member=Labels.keys("m", member),
-            post_id=None if post is None else Labels.keys("p", post),
-            author=None if post is None else Labels.keys("m", author[post]),
+            member=self._labels("m", member),
+            post_id=None if post is None else self._labels("p", post),
+            author=None if post is None else Labels(post, self._names["a"]),
             region=Labels(np.where(human, region_of[np.minimum(member, n - 1)], 0), REGION_NAMES),
             followers=np.where(human, followers[np.minimum(member, n - 1)], 0)
             if broadcast
             else None,
         )
+
+    def _labels(self, prefix: str, ids: np.ndarray) -> Labels:
+        """Member or post keys from the per-run dictionaries (bots are formatted per row)."""
+        names = self._names[prefix]
+        if len(ids) and ids.max() >= len(names):
+            return Labels.keys(prefix, ids)
+        return Labels(ids, names)
 
     def _sessions(
         self,

@@ -54,6 +54,11 @@ class Sink:
         self.polls = 0
         self.commits = 0
 
+    @property
+    def idempotent(self) -> bool:
+        """True if repeats of an event id are skipped."""
+        return self._seen is not None
+
     def apply(self, event_ids: np.ndarray) -> np.ndarray:
         """Which of these deliveries take effect (all, or first sightings when idempotent)."""
         if self._seen is None:
@@ -70,60 +75,76 @@ class Sink:
         member: str,
         generation: int,
         batches: list[tuple[RecordBatch, np.ndarray | None]],
-        delivered_s: np.ndarray,
-        applied: np.ndarray,
+        start_s: float,
+        per_record_s: float,
+        applied: np.ndarray | None,
     ) -> None:
-        """Record the processed rows (``(batch, row mask or None for all)`` pairs) of one
-        poll, in order."""
+        """Record the processed rows (``(batch, row mask or None for all)`` pairs) of one poll,
+        in order: the k-th row completes at ``start_s + k * per_record_s``. ``applied`` None
+        means every row took effect. Columns are gathered once, in :meth:`frame`."""
         m = self._members.setdefault(member, len(self._members))
-        n = delivered_s.shape[0]
-        parts = [(b, rows) for b, rows in batches if rows is None or rows.any()]
-        sizes = [len(b) if rows is None else int(rows.sum()) for b, rows in parts]
-        codes = [self._topics.setdefault(b.topic, len(self._topics)) for b, _ in parts]
-
-        def take(name: str) -> np.ndarray:
-            cols = [b.column(name) if r is None else b.column(name)[r] for b, r in parts]
-            return cols[0].copy() if len(cols) == 1 else np.concatenate(cols)
-
-        self._chunks.append(
+        parts = [
             (
-                np.full(n, m, dtype=np.int32),
-                np.full(n, generation, dtype=np.int32),
-                np.full(n, self.polls, dtype=np.int64),
-                np.repeat(np.array(codes, dtype=np.int32), sizes),
-                np.repeat(np.array([b.partition for b, _ in parts], np.int32), sizes),
-                take("offset"),
-                take("event_id"),
-                delivered_s,
-                delivered_s - take("timestamp_s"),
-                applied,
+                self._topics.setdefault(b.topic, len(self._topics)),
+                b.partition,
+                b.source,
+                b.lo,
+                b.hi,
+                rows,
             )
-        )
+            for b, rows in batches
+        ]
+        self._chunks.append((m, generation, self.polls, parts, start_s, per_record_s, applied))
 
     def __len__(self) -> int:
-        return sum(c[0].shape[0] for c in self._chunks)
+        return sum(
+            sum(hi - lo if r is None else int(r.sum()) for _, _, _, lo, hi, r in c[3])
+            for c in self._chunks
+        )
 
     def frame(self) -> pl.DataFrame:
         """The deliveries as a frame with :data:`DELIVERY_SCHEMA`."""
         if not self._chunks:
             return pl.DataFrame(schema=DELIVERY_SCHEMA)
-        cols = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)]
+        ints: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("member", "generation", "poll", "topic", "partition")
+        }
+        offsets, ids, created, delivered, applied = [], [], [], [], []
+        for m, gen, poll, parts, start, per_record, ok in self._chunks:
+            n = 0
+            for topic, partition, source, lo, hi, rows in parts:
+                cols = [source.data[c][lo:hi] for c in ("offset", "event_id", "timestamp_s")]
+                if rows is not None:
+                    cols = [c[rows] for c in cols]
+                k = cols[0].shape[0]
+                n += k
+                offsets.append(cols[0])
+                ids.append(cols[1])
+                created.append(cols[2])
+                ints["topic"].append(np.full(k, topic, dtype=np.int32))
+                ints["partition"].append(np.full(k, partition, dtype=np.int32))
+            ints["member"].append(np.full(n, m, dtype=np.int32))
+            ints["generation"].append(np.full(n, gen, dtype=np.int32))
+            ints["poll"].append(np.full(n, poll, dtype=np.int64))
+            delivered.append(start + per_record * np.arange(1, n + 1))
+            applied.append(np.ones(n, dtype=np.bool_) if ok is None else ok)
+        col = {k: np.concatenate(v) for k, v in ints.items()}
+        done = np.concatenate(delivered)
         members = pl.Series(list(self._members), dtype=pl.String)
         topics = pl.Series(list(self._topics), dtype=pl.String)
-        n = cols[0].shape[0]
         return pl.DataFrame(
             {
-                "group": pl.repeat(self.group, n, dtype=pl.String, eager=True),
-                "member": members.gather(cols[0]),
-                "generation": cols[1],
-                "poll": cols[2],
-                "topic": topics.gather(cols[3]),
-                "partition": cols[4],
-                "offset": cols[5],
-                "event_id": cols[6],
-                "delivered_s": cols[7],
-                "latency_s": cols[8],
-                "applied": cols[9],
+                "group": pl.repeat(self.group, done.shape[0], dtype=pl.String, eager=True),
+                "member": members.gather(col["member"]),
+                "generation": col["generation"],
+                "poll": col["poll"],
+                "topic": topics.gather(col["topic"]),
+                "partition": col["partition"],
+                "offset": np.concatenate(offsets),
+                "event_id": np.concatenate(ids),
+                "delivered_s": done,
+                "latency_s": done - np.concatenate(created),
+                "applied": np.concatenate(applied),
             },
             schema=DELIVERY_SCHEMA,
         )
@@ -221,13 +242,20 @@ class Member:
                 )
                 for b in batches
             ]
-            ids = np.concatenate(
-                [b.column("event_id") if r is None else b.column("event_id")[r] for b, r in rows]
-            )
+            needs_ids = sink.idempotent or cfg.commit == "transactional"
+            if needs_ids or any(r is not None for _, r in rows):
+                ids = np.concatenate(
+                    [
+                        b.column("event_id") if r is None else b.column("event_id")[r]
+                        for b, r in rows
+                    ]
+                )
+                done = ids.shape[0]
+            else:
+                ids = None
+                done = sum(len(b) for b in batches)
             for handler in self.handlers:
                 handler(self.name, rows, start)
-            done = ids.shape[0]
-            delivered = start + per_record * np.arange(1, done + 1)
             busy = per_record * done
             if done < cfg.max_poll_records:
                 busy = max(busy, cfg.poll_interval_s)
@@ -238,10 +266,11 @@ class Member:
                 ok = fault is None and self._commit(generation, ends)
                 if done:
                     applied = sink.apply(ids) if ok else np.zeros(done, dtype=np.bool_)
-                    sink.record(self.name, generation, rows, delivered, applied)
+                    sink.record(self.name, generation, rows, start, per_record, applied)
             else:
                 if done:
-                    sink.record(self.name, generation, rows, delivered, sink.apply(ids))
+                    applied = sink.apply(ids) if sink.idempotent else None
+                    sink.record(self.name, generation, rows, start, per_record, applied)
                 if fault is None and cfg.commit == "after-process":
                     if cfg.ack_mode == "record":
                         sink.commits += max(done - 1, 0)

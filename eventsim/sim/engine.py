@@ -99,6 +99,7 @@ class Simulation:
             faults=self.faults,
             rng=self.rngs("producer.network"),
         )
+        self._blocking = any(f.kind in ("broker_crash", "network_partition") for f in self.faults)
         self.groups: list[tuple[ConsumerGroup, Sink]] = []
         self.handlers: dict[str, list[Handler]] = {c.name: [] for c in scenario.consumers}
         for cfg in scenario.consumers:
@@ -134,7 +135,7 @@ class Simulation:
                 sink,
                 gate=gate,
                 crashes=crashes,
-                skip=self._unreachable,
+                skip=self._unreachable if self._blocking else None,
                 handlers=self.handlers[cfg.name],
             )
             self.env.process(member.process())

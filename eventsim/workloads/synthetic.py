@@ -161,16 +161,18 @@ class Synthetic(Workload):
         rng = rngs("synthetic.arrivals")
         ts = poisson_arrivals(rng, prm.rate_per_s, 0.0, duration_s)
         keys = zipf_ranks(rngs("synthetic.keys"), ts.shape[0], prm.n_keys, prm.zipf_exponent)
-        extra_t, extra_k, incidents = self._abuse(rngs, duration_s)
+        extra_t, extra_k, extra_topic, incidents = self._abuse(rngs, duration_s)
+        forced = np.full(ts.shape[0], -1, dtype=np.int64)
         if extra_t.shape[0]:
             ts = np.concatenate([ts, extra_t])
             keys = np.concatenate([keys, extra_k])
+            forced = np.concatenate([forced, extra_topic])
             order = np.argsort(ts, kind="stable")
-            ts, keys = ts[order], keys[order]
+            ts, keys, forced = ts[order], keys[order], forced[order]
         n = ts.shape[0]
         mix_rng = rngs("synthetic.mix")
         etype = _choice(mix_rng, prm.event_mix, n)
-        topic = _choice(mix_rng, prm.topic_mix, n)
+        topic = np.where(forced >= 0, forced, _choice(mix_rng, prm.topic_mix, n))
         size_rng = rngs("synthetic.sizes")
         size = np.maximum(
             1, size_rng.lognormal(np.log(prm.payload_bytes_median), prm.payload_bytes_sigma, n)
@@ -212,9 +214,9 @@ class Synthetic(Workload):
 
     def _abuse(
         self, rngs: RngStreams, duration_s: float
-    ) -> tuple[np.ndarray, np.ndarray, list[tuple[object, ...]]]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[object, ...]]]:
         prm: SyntheticParams = self.params
-        times, keys, rows = [], [], []
+        times, keys, topics, rows = [], [], [], []
         rng = rngs("synthetic.hot_key")
         for inc in self.incidents:
             if inc.kind != "hot_key":
@@ -223,11 +225,13 @@ class Synthetic(Workload):
             t = poisson_arrivals(rng, inc.intensity * prm.rate_per_s, inc.start_s, inc.end_s)
             times.append(t)
             keys.append(np.full(t.shape[0], key))
-            topic = inc.target or prm.topics[0]
+            topic = inc.target if inc.target in prm.topics else prm.topics[0]
+            topics.append(np.full(t.shape[0], prm.topics.index(topic)))
             rows.append(("hot_key", inc.start_s, inc.end_s, topic, [f"key-{key:06d}"]))
         if not times:
-            return np.empty(0), np.empty(0, dtype=np.int64), rows
-        return np.concatenate(times), np.concatenate(keys), rows
+            empty = np.empty(0, dtype=np.int64)
+            return np.empty(0), empty, empty, rows
+        return np.concatenate(times), np.concatenate(keys), np.concatenate(topics), rows
 
 
 def _choice(rng: np.random.Generator, weights: tuple[float, ...], n: int) -> np.ndarray:

@@ -259,10 +259,6 @@ def test_latency_regression_multiplies_latency_in_window(incidents_run: object) 
     assert 0.9 < _window(b, 32.0, 36.0)["latency_ms"].median() / outside < 1.1
 
 
-@pytest.mark.xfail(
-    reason="bug: hot_key events follow topic_mix instead of going to the incident's target",
-    strict=True,
-)
 def test_hot_key_events_go_to_the_target_topic() -> None:
     sc = _scenario(incidents=(IncidentSpec("hot_key", 5.0, 5.0, 3.0, target="b"),))
     res = run(sc, progress=False)

@@ -264,4 +264,6 @@ def test_hot_key_events_go_to_the_target_topic() -> None:
     res = run(sc, progress=False)
     key = res.incidents["affected"].to_list()[0][0]
     extra = _window(res.events, 5.0, 10.0).filter(pl.col("key") == key)
-    assert extra["topic"].unique().to_list() == ["b"]
+    counts = dict(extra.group_by("topic").len().iter_rows())
+    # the key's own background traffic still follows topic_mix; the burst goes to "b"
+    assert counts["b"] > 20 * counts.get("a", 0) + 100

@@ -119,7 +119,7 @@ def test_netflix_account_takeover():
 
 def test_netflix_encode_error_burst_and_title_popularity():
     spec = IncidentSpec("error_burst", 0.0, 3600.0, 0.9)
-    params = {"session_rate_per_s": 20.0, "uploads_per_h": 60.0, "release_peak_multiplier": 1.0}
+    params = {"session_rate_per_s": 10.0, "uploads_per_h": 60.0, "release_peak_multiplier": 1.0}
     out = Netflix(params, (spec,)).generate(3600.0, RngStreams(1))
     failed = out.events.filter(pl.col("event_type") == "encode_failed")
     affected = set(out.incidents["affected"][0])

@@ -120,12 +120,8 @@ def test_amazon_order_sagas(seed, decline, cancel, burst):
 @given(seed=st.integers(0, 2**32 - 1), decline=PROB, rider=PROB, driver=PROB, burst=st.booleans())
 @example(seed=0, decline=0.0, rider=0.0, driver=0.0, burst=False)
 def test_uber_trip_sagas(seed, decline, rider, driver, burst):
-    params = {
-        "trip_rate_per_s": 1.0,
-        "n_drivers": 50,
-        "trip_median_s": 120.0,
-        "pickup_median_s": 60.0,
-    }
+    params = {"trip_rate_per_s": 0.5, "n_drivers": 50, "ping_interval_s": 60.0}
+    params |= {"trip_median_s": 60.0, "pickup_median_s": 30.0, "grid_x": 5, "grid_y": 5}
     params |= {"p_payment_decline": decline, "p_rider_cancel": rider, "p_driver_cancel": driver}
     incidents = ()
     if burst:
@@ -133,7 +129,7 @@ def test_uber_trip_sagas(seed, decline, rider, driver, burst):
             IncidentSpec("error_burst", 100.0, 100.0, 0.6, "matching"),
             IncidentSpec("latency_regression", 0.0, 300.0, 2.0, "trip"),
         )
-    margin = 50 * (1.0 + 8.0 + 60.0 + 120.0 * 2 + 1.0 + 2.0)
+    margin = 50 * (1.0 + 8.0 + 30.0 + 60.0 * 2 + 1.0 + 2.0)
     ev = Uber(params, incidents).generate(300.0 + margin, RngStreams(seed)).events
     trips = ev.filter(pl.col("trip_id").is_not_null())
     per = last_is_terminal(trips, "trip_id", list(TERMINAL))

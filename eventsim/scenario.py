@@ -180,8 +180,8 @@ class ProducerConfig:
         ):
             value = getattr(self, name)
             _require(value > 0, f"producer.{name}", value, "> 0")
-        if self.idempotent and self.acks != "all":
-            msg = f"producer.idempotent needs producer.acks = all; got acks = {self.acks!r}"
+        if self.idempotent and self.acks == "0":
+            msg = "producer.idempotent needs acknowledgements (acks = 1 or all); got acks = '0'"
             raise ScenarioError(msg)
         if self.transactional and not self.idempotent:
             msg = "producer.transactional needs producer.idempotent = true (Kafka's rule)"

@@ -3,7 +3,8 @@
 =================  =====================================================================
 preset             settings
 =================  =====================================================================
-at-most-once       producer acks=1, no retries, unacknowledged records dropped after a
+at-most-once       producer acks=1, no retries, idempotent (a duplicated request is
+                   dropped by sequence number), unacknowledged records dropped after a
                    producer crash; consumers commit *before* processing.
 at-least-once      producer acks=all, retries until the delivery timeout, unacknowledged
                    records resent after a crash; consumers commit *after* processing.
@@ -33,7 +34,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "producer": {
             "acks": "1",
             "retries": 0,
-            "idempotent": False,
+            "idempotent": True,
             "transactional": False,
             "resend_on_restart": False,
         },

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import eventsim as es
 from eventsim.delivery import apply_preset, check, classify_events, compare_delivery
 from eventsim.exceptions import ScenarioError
-from eventsim.faults import FaultSpec, FaultsConfig
+from eventsim.faults import FaultsConfig, FaultSpec
 
 BASE = es.Scenario(
     workload="synthetic",

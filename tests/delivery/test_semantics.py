@@ -141,7 +141,8 @@ def test_acks_1_loses_acknowledged_records_on_leader_failover() -> None:
     # every lost write was created in the half second before the leader (broker-0) crashed,
     # on a partition it led (0, 3, 6, 9)
     created = res.sends.join(lost.select("event_id"), on="event_id")
-    assert created["created_s"].min() > 9.49 and created["created_s"].max() < 10.0
+    assert created["created_s"].min() > 9.49
+    assert created["created_s"].max() < 10.0
     assert set(created["partition"].unique().to_list()) <= {0, 3, 6, 9}
     assert verdict.valid is False
 
@@ -250,4 +251,5 @@ def test_random_faults_are_deterministic_and_inside_the_run() -> None:
     assert a.faults.equals(b.faults)
     assert a.faults.height > 0
     assert (a.faults["end_s"] <= 60.0).all()
-    assert a.events.equals(b.events) and a.deliveries.equals(b.deliveries)
+    assert a.events.equals(b.events)
+    assert a.deliveries.equals(b.deliveries)

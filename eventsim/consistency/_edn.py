@@ -42,7 +42,14 @@ class Keyword(str):
 def _unescape(body: str) -> str:
     if "\\" not in body:
         return body
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+    return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", _unescape_one, body)
+
+
+def _unescape_one(m: re.Match[str]) -> str:
+    code = m.group(1)
+    if len(code) == 5:
+        return chr(int(code[1:], 16))
+    return _ESCAPES.get(code, code)
 
 
 def parse_edn(text: str) -> Any:

@@ -343,14 +343,14 @@ def _edn_lines(frame: pl.DataFrame) -> list[str]:
     has_version = "version" in frame.columns
     cols = frame.to_dict(as_series=False)
     n = frame.height
-    next_invoke: dict[int, float] = {}
     # the info completion of an op goes just before its process's next invocation
-    info_time = [math.inf] * n
-    order = sorted(range(n), key=lambda i: cols["invoke_s"][i], reverse=True)
-    for i in order:
+    next_row: list[int | None] = [None] * n
+    last: dict[int, int] = {}
+    for i in sorted(range(n), key=lambda i: (cols["invoke_s"][i], i)):
         p = cols["process"][i]
-        info_time[i] = next_invoke.get(p, math.inf)
-        next_invoke[p] = cols["invoke_s"][i]
+        if p in last:
+            next_row[last[p]] = i
+        last[p] = i
     keyed: list[tuple[tuple[float, int, int, int], str]] = []
     for i in range(n):
         fields = [f":process {cols['process'][i]}", "", f":f {_kw(cols['op'][i])}"]
@@ -367,8 +367,15 @@ def _edn_lines(frame: pl.DataFrame) -> list[str]:
         done[1] = f":type :{status}"
         done.append(f":value {edn_text(cols['output'][i])}")
         done.append(f":time-s {_num(comp)}")
+        j = next_row[i]
+        if j is not None and status != "info" and cols["invoke_s"][j] < comp:
+            msg = (
+                f"EDN holds one open operation per process; process {cols['process'][i]} "
+                f"invokes row {j} at {cols['invoke_s'][j]} before row {i} completes at {comp}"
+            )
+            raise DataFormatError(msg)
         if status == "info":
-            when = (info_time[i], 0, i, 0)
+            when = (math.inf, 2, i, 0) if j is None else (cols["invoke_s"][j], 1, j, -1)
         elif comp > inv:
             when = (comp, 0, i, 0)
         else:  # zero duration: the completion follows its own invocation

@@ -1,0 +1,30 @@
+"""Every scenario file in examples/ loads and runs (shortened so the suite stays quick)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import eventsim as es
+from eventsim.scenario import load_scenario
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(path: Path) -> None:
+    scenario = load_scenario(path)
+    short = scenario.replace(duration=min(scenario.duration, 120.0), drain=5.0)
+    if any(f.end_s > 125.0 for f in short.faults.scheduled) or any(
+        i.end_s > 120.0 for i in short.incidents
+    ):
+        short = scenario.replace(drain=5.0)
+    result = es.run(short, progress=False)
+    assert result.events.height > 0
+    assert result.deliveries.height > 0
+    assert result.summary()["scenario_key"] == short.key()
+
+
+def test_examples_exist() -> None:
+    assert {p.name for p in EXAMPLES} >= {"synthetic.toml", "delivery_faults.toml"}

@@ -1,0 +1,133 @@
+"""The frames the delivery checker reads, normalised: required columns, dtypes and defaults.
+
+``sends`` needs every column of :data:`SENDS_SCHEMA`. ``deliveries`` needs the columns of
+:data:`DELIVERIES_SCHEMA` except ``generation`` (default 0), ``poll`` (default: row order) and
+``applied`` (default True), so frames from engines without those columns still check. The log
+needs the columns of :data:`LOG_SCHEMA` except ``txn_state`` (default null: nothing is
+transactional). Extra columns are ignored.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from eventsim.exceptions import DataFormatError
+
+__all__ = [
+    "ANOMALY_SCHEMA",
+    "DELIVERIES_SCHEMA",
+    "LOG_SCHEMA",
+    "SENDS_SCHEMA",
+    "STATUSES",
+    "deliveries_frame",
+    "empty_anomalies",
+    "log_frame",
+    "sends_frame",
+]
+
+#: Columns of ``RunResult.sends``: one row per business event the producer was asked to send.
+SENDS_SCHEMA: dict[str, pl.DataType] = {
+    "event_id": pl.Int64(),
+    "topic": pl.String(),
+    "key": pl.String(),
+    "partition": pl.Int32(),
+    "created_s": pl.Float64(),
+    "attempts": pl.Int32(),
+    "status": pl.String(),
+    "acked_s": pl.Float64(),
+}
+
+#: Columns of the event log the checker reads (``RunResult.events`` has more).
+LOG_SCHEMA: dict[str, pl.DataType] = {
+    "topic": pl.String(),
+    "partition": pl.Int32(),
+    "offset": pl.Int64(),
+    "event_id": pl.Int64(),
+    "txn_state": pl.String(),
+}
+
+#: Columns of ``RunResult.deliveries`` the checker reads.
+DELIVERIES_SCHEMA: dict[str, pl.DataType] = {
+    "group": pl.String(),
+    "member": pl.String(),
+    "generation": pl.Int32(),
+    "poll": pl.Int64(),
+    "topic": pl.String(),
+    "partition": pl.Int32(),
+    "offset": pl.Int64(),
+    "event_id": pl.Int64(),
+    "delivered_s": pl.Float64(),
+    "latency_s": pl.Float64(),
+    "applied": pl.Boolean(),
+}
+
+#: Schema of ``CheckResult.anomalies`` of the delivery checker.
+ANOMALY_SCHEMA: dict[str, pl.DataType] = {
+    "anomaly": pl.String(),
+    "event_id": pl.Int64(),
+    "topic": pl.String(),
+    "partition": pl.Int32(),
+    "offset": pl.Int64(),
+    "group": pl.String(),
+    "evidence": pl.String(),
+}
+
+STATUSES = ("acked", "failed", "unacked")
+
+
+def empty_anomalies() -> pl.DataFrame:
+    """An anomalies frame with no rows."""
+    return pl.DataFrame(schema=ANOMALY_SCHEMA)
+
+
+def _require(frame: pl.DataFrame, name: str, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"{name} frame lacks column(s) {missing}; it has {frame.columns}"
+        raise DataFormatError(msg)
+
+
+def _cast(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.LazyFrame:
+    return frame.lazy().select(pl.col(c).cast(t) for c, t in schema.items())
+
+
+def sends_frame(frame: pl.DataFrame) -> pl.LazyFrame:
+    """``sends`` with :data:`SENDS_SCHEMA`; raises on a missing column, a status other than
+    acked / failed / unacked, or a repeated event id."""
+    _require(frame, "sends", list(SENDS_SCHEMA))
+    bad_status = ~pl.col("status").is_in(STATUSES)
+    bad, n_ids = frame.select(
+        pl.col("status").filter(bad_status).first(), pl.col("event_id").n_unique()
+    ).row(0)
+    if bad is not None or frame.select(pl.col("status").is_null().any()).item():
+        msg = f"sends.status must be one of {', '.join(STATUSES)}; got {bad!r}"
+        raise DataFormatError(msg)
+    if n_ids != frame.height:
+        msg = f"sends.event_id must be unique; {frame.height - n_ids} repeat(s)"
+        raise DataFormatError(msg)
+    return _cast(frame, SENDS_SCHEMA)
+
+
+def log_frame(frame: pl.DataFrame) -> pl.LazyFrame:
+    """The log's ``topic, partition, offset, event_id, txn_state`` (null when absent)."""
+    _require(frame, "events", [c for c in LOG_SCHEMA if c != "txn_state"])
+    if "txn_state" not in frame.columns:
+        frame = frame.select(*list(LOG_SCHEMA)[:-1], txn_state=pl.lit(None, pl.String))
+    return _cast(frame, LOG_SCHEMA)
+
+
+def deliveries_frame(frame: pl.DataFrame) -> pl.LazyFrame:
+    """``deliveries`` with :data:`DELIVERIES_SCHEMA` plus ``row`` (UInt32, the row order).
+
+    ``generation`` defaults to 0, ``poll`` to the row order and ``applied`` to True.
+    """
+    optional = {"generation", "poll", "applied"}
+    _require(frame, "deliveries", [c for c in DELIVERIES_SCHEMA if c not in optional])
+    lf = frame.lazy().with_row_index("row")
+    defaults = {
+        "generation": pl.lit(0, pl.Int32),
+        "poll": pl.col("row").cast(pl.Int64),
+        "applied": pl.lit(True),
+    }
+    lf = lf.with_columns(v.alias(k) for k, v in defaults.items() if k not in frame.columns)
+    return lf.select([pl.col(c).cast(t) for c, t in DELIVERIES_SCHEMA.items()] + [pl.col("row")])

@@ -1,0 +1,125 @@
+"""What a worker does with one run: simulate the scenario, compute its metrics, report back.
+
+:func:`execute_run` never raises for a failing run: an exception in the simulation or in the
+metrics function comes back as an outcome with ``status="failed"`` and a one-line ``error``.
+Only interruptions (``KeyboardInterrupt``, ``SystemExit``) escape, so that a sweep stops.
+An outcome is a small dict: ``status``, ``error``, ``run_s`` (wall seconds) and ``metrics``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from eventsim.scenario import Scenario
+from eventsim.sim.result import RunResult
+
+__all__ = [
+    "Metrics",
+    "ShippedCallable",
+    "execute_run",
+    "failed_outcome",
+    "metrics_id",
+]
+
+Metrics = Callable[[RunResult], Mapping[str, Any]]
+
+
+def failed_outcome(error: str, run_s: float | None = None) -> dict[str, Any]:
+    """The outcome of a run that did not produce metrics."""
+    return {"status": "failed", "error": error, "run_s": run_s, "metrics": {}}
+
+
+def _scalar(name: str, value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    msg = f"metric {name!r} must be a scalar (number, string, bool or None); got {value!r}"
+    raise TypeError(msg)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def execute_run(scenario: Scenario, metrics: Metrics) -> dict[str, Any]:
+    """Run ``scenario`` and apply ``metrics`` to the result; failures become outcomes.
+
+    Examples
+    --------
+    >>> sc = Scenario(duration="5s", seed=1, params={"rate_per_s": 50})
+    >>> out = execute_run(sc, lambda r: {"events": r.events.height})
+    >>> out["status"], out["metrics"], out["error"]
+    ('ok', {'events': 232}, None)
+    >>> execute_run(sc, lambda r: {"x": 1 / 0})["error"]
+    'ZeroDivisionError: division by zero'
+    """
+    from eventsim.sim.engine import run
+
+    start = time.perf_counter()
+    try:
+        result = run(scenario, progress=False)
+        values = metrics(result)
+        if not isinstance(values, Mapping):
+            msg = f"metrics must return a dict of scalars; got {type(values).__name__}"
+            raise TypeError(msg)
+        clean = {str(k): _scalar(str(k), v) for k, v in values.items()}
+    except Exception as exc:
+        return failed_outcome(_one_line(exc), time.perf_counter() - start)
+    return {"status": "ok", "error": None, "run_s": time.perf_counter() - start, "metrics": clean}
+
+
+def metrics_id(metrics: Callable[..., Any]) -> str:
+    """A stable name of a metrics function (module and qualified name; partials' arguments).
+
+    It keys the cache, so two functions with the same name share cached results: rename the
+    function (or clear the cache) when its body changes.
+
+    Examples
+    --------
+    >>> metrics_id(RunResult.summary)
+    'eventsim.sim.result.RunResult.summary'
+    """
+    import functools
+
+    if isinstance(metrics, functools.partial):
+        kwargs = sorted(metrics.keywords.items())
+        return f"{metrics_id(metrics.func)}(*{metrics.args!r}, **{dict(kwargs)!r})"
+    func = getattr(metrics, "__func__", metrics)
+    module = getattr(func, "__module__", None) or type(func).__module__
+    name = getattr(func, "__qualname__", None) or type(func).__qualname__
+    return f"{module}.{name}"
+
+
+class ShippedCallable:
+    """A callable that pickles by value where it can (cloudpickle), so lambdas and functions
+    defined in a notebook reach worker processes; plain pickle otherwise.
+
+    Examples
+    --------
+    >>> f = pickle.loads(pickle.dumps(ShippedCallable(abs)))
+    >>> f(-3)
+    3
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def __getstate__(self) -> bytes:
+        try:
+            import cloudpickle
+        except ImportError:  # pragma: no cover - cloudpickle ships with the dask extra
+            return pickle.dumps(self.func)
+        return bytes(cloudpickle.dumps(self.func))
+
+    def __setstate__(self, state: bytes) -> None:
+        self.func = pickle.loads(state)

@@ -11,7 +11,10 @@ used as a bitset) prunes configurations already explored. Histories are split by
 are checked one after the other.
 
 Operations whose outcome is unknown (status ``info``) complete at ``+inf``: they may take
-effect at any point after their invocation, or never (their steps accept every state).
+effect at any point after their invocation, or never (their steps accept every state). Jepsen
+histories are full of them (timed-out writes), and each multiplies the configurations the
+search can reach; three dominance rules (see ``_search``) skip the moves that cannot help,
+which is what keeps a pure-Python checker under a second on Porcupine's etcd logs.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ ANOMALY_SCHEMA: dict[str, pl.DataType] = {
 """Columns of the anomalies frame of :func:`check_linearizable`."""
 
 _CHECK_EVERY = 1 << 13  # search steps between two looks at the clock
+_PRUNE_UNKNOWN = True  # the dominance rules for unknown-outcome ops (False: Porcupine's search)
 
 
 class _Budget:
@@ -73,13 +77,21 @@ class _Outcome:
 def _search(
     calls_t: list[float], returns_t: list[float], steps: list[Any], init: Any, budget: _Budget
 ) -> _Outcome:
-    """Porcupine's ``checkSingle`` over ops 0..n-1 of one key, plus dominance for info ops.
+    """Porcupine's ``checkSingle`` over ops 0..n-1 of one key, plus pruning for info ops.
 
-    Operations that never return (``returns_t`` inf: outcome unknown) can always be
-    linearized at the very end, so a configuration that has *consumed* a set ``Y`` of them
-    is dominated by one with the same returned ops and state that consumed a subset of
-    ``Y``: the cache keeps, per ``(linearized returned ops, state)``, the consumed sets seen
-    and prunes any superset of one of them. Without unknown ops this is Porcupine's cache.
+    An operation that never returns (``returns_t`` inf: outcome unknown) accepts every state
+    and may be linearized at the very end, so it is optional. A configuration is *dominated*
+    (any way to finish from it also finishes from another configuration the search explores)
+    when it was reached by linearizing an unknown op that
+
+    1. left the state unchanged (the configuration before it dominates);
+    2. is a *blind* write (its step ignores the state) right after another unknown op (the
+       run of unknown ops could have started with this write: same state, fewer ops used);
+    3. has an unused *twin*: an earlier-invoked unknown op with the same effect (``sig``),
+       which is just as available now (interchangeable; take the earliest).
+
+    Such moves are skipped; the rest is Porcupine's search with its ``(linearized, state)``
+    cache. Success is declared once only unknown ops remain.
     """
     n = len(steps)
     entries = sorted(
@@ -124,6 +136,7 @@ def _search(
     best_state = init
     blocking = -1
     illegal = ILLEGAL
+    prune = _PRUNE_UNKNOWN
     count = 0
     e = nxt[0]
     while e != tail:
@@ -135,9 +148,9 @@ def _search(
             new = step_of[e](state)
             if new is not illegal:
                 if unknown[e]:
-                    # an unknown op that changes nothing, or a blind write right after
-                    # another unknown op, is dominated by a shorter path (see docstring)
-                    if (
+                    # an unknown op that changes nothing, a blind write right after another
+                    # unknown op, or the later of two interchangeable ones, is dominated
+                    if prune and (
                         new == state
                         or (used & twins[e]) != twins[e]
                         or (blind[e] and stack and unknown[stack[-1][0]])

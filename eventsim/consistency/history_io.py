@@ -80,8 +80,12 @@ def detect_format(path: str | Path) -> str:
     'edn'
     """
     path = Path(path)
-    with path.open("rb") as fh:
-        head = fh.read(4096)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as err:
+        msg = f"{path}: cannot read the history file ({err.strerror or err})"
+        raise DataFormatError(msg) from None
     if head.startswith(b"PAR1"):
         return "parquet"
     text = head.decode("utf-8", errors="replace")
@@ -122,8 +126,8 @@ def read_history(path: str | Path, format: str | None = None) -> pl.DataFrame:
     Raises
     ------
     DataFormatError
-        The file is malformed or truncated (the message names the file, the line and what
-        was expected), or its events do not pair up.
+        The file is missing, unreadable, malformed or truncated (the message names the file,
+        the line and what was expected), or its events do not pair up.
     ConfigError
         ``format`` is not a known format.
 
@@ -153,12 +157,15 @@ def read_history(path: str | Path, format: str | None = None) -> pl.DataFrame:
             raise DataFormatError(msg) from None
         return validate_history(frame, source=str(path))
     reader = _edn_events if format == "edn" else _jepsen_events
-    with path.open(encoding="utf-8", errors="strict") as fh:
-        try:
+    try:
+        with path.open(encoding="utf-8", errors="strict") as fh:
             events = list(reader(fh, path))
-        except UnicodeDecodeError as err:
-            msg = f"{path}: not UTF-8 text ({err.reason} at byte {err.start})"
-            raise DataFormatError(msg) from None
+    except UnicodeDecodeError as err:
+        msg = f"{path}: not UTF-8 text ({err.reason} at byte {err.start})"
+        raise DataFormatError(msg) from None
+    except OSError as err:
+        msg = f"{path}: cannot read the history file ({err.strerror or err})"
+        raise DataFormatError(msg) from None
     return _pair(events, path)
 
 

@@ -253,14 +253,16 @@ def check_linearizable(
     Examples
     --------
     >>> from eventsim.consistency.history import make_history
-    >>> ok = make_history([(0, "write", None, 1, None, 0, 10), (1, "read", None, None, 1, 1, 2),
-    ...                    (2, "read", None, None, None, 3, 4)])
-    >>> check_linearizable(ok).valid
-    False
-    >>> r = check_linearizable(ok)
+    A slow write of 1; one reader sees 1, a later reader sees the register empty again:
+
+    >>> h = make_history([(0, "write", None, 1, None, 0, 10), (1, "read", None, None, 1, 1, 2),
+    ...                   (2, "read", None, None, None, 3, 4)])
+    >>> r = check_linearizable(h)
+    >>> r.valid, r.info["longest_prefix"]
+    (False, [0, 1])
     >>> r.anomalies.select("row", "op", "output", "blocking", "state").rows()
     [(2, 'read', None, True, '1')]
-    >>> check_linearizable(ok.head(2)).valid
+    >>> check_linearizable(h.head(2)).valid
     True
     """
     started = time.perf_counter()

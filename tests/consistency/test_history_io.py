@@ -222,3 +222,14 @@ def test_overlapping_ops_of_one_process_cannot_be_written(tmp_path: Path) -> Non
     with pytest.raises(DataFormatError, match=r"process 0 invokes row 1 at 1.0 before row 0"):
         write_history(h, tmp_path / "h.edn")
     assert not (tmp_path / "h.edn").exists()
+
+
+def test_missing_or_binary_file(tmp_path: Path) -> None:
+    with pytest.raises(DataFormatError, match=r"nope\.edn: cannot read the history file"):
+        read_history(tmp_path / "nope.edn")
+    with pytest.raises(DataFormatError, match=r"nope\.edn: cannot read the history file"):
+        read_history(tmp_path / "nope.edn", format="edn")
+    path = tmp_path / "bin.edn"
+    path.write_bytes(b'{:process 0, :type :invoke, :f :read, :value "\xff"}\n')
+    with pytest.raises(DataFormatError, match=r"bin\.edn: not UTF-8 text"):
+        read_history(path)

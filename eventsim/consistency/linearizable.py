@@ -253,6 +253,7 @@ def check_linearizable(
     Examples
     --------
     >>> from eventsim.consistency.history import make_history
+
     A slow write of 1; one reader sees 1, a later reader sees the register empty again:
 
     >>> h = make_history([(0, "write", None, 1, None, 0, 10), (1, "read", None, None, 1, 1, 2),

@@ -13,9 +13,13 @@ import sys
 import types
 from typing import Any
 
+from eventsim.sweep.aggregate import aggregate, metric_columns, param_columns
+from eventsim.sweep.cli import add_sweep_parser, run_sweep_cli, sweep_main
+from eventsim.sweep.config import SweepFile, load_sweep, read_sweep_file, resolve_metrics
 from eventsim.sweep.errors import SweepError
 from eventsim.sweep.executors import EXECUTORS, SweepExecutor, make_executor
 from eventsim.sweep.grid import Grid
+from eventsim.sweep.plot import plot_heatmap, plot_metric
 from eventsim.sweep.runner import sweep
 from eventsim.sweep.sample import SAMPLERS
 
@@ -25,8 +29,20 @@ __all__ = [
     "Grid",
     "SweepError",
     "SweepExecutor",
+    "SweepFile",
+    "add_sweep_parser",
+    "aggregate",
+    "load_sweep",
     "make_executor",
+    "metric_columns",
+    "param_columns",
+    "plot_heatmap",
+    "plot_metric",
+    "read_sweep_file",
+    "resolve_metrics",
+    "run_sweep_cli",
     "sweep",
+    "sweep_main",
 ]
 
 

@@ -236,7 +236,7 @@ class _Progress:
             self._postfix()
 
     def _postfix(self) -> None:
-        self.bar.set_postfix(failed=self.n_failed, cached=self.n_cached, refresh=False)
+        self.bar.set_postfix({"failed": self.n_failed, "cached": self.n_cached}, refresh=False)
 
     def done(self, *, failed: bool) -> None:
         self.n_failed += failed

@@ -134,15 +134,18 @@ class ConsumerGroup:
                 continue
             part = self.log.partition(*tp)
             pos = self.position[tp]
+            if pos == part.end_offset:  # caught up (always in range): nothing to read
+                continue
             try:
                 batch = part.read(pos, budget, until_s=until_s, gate=gate)
             except OffsetOutOfRange:
                 self.resets += 1
                 pos = part.start_offset if self.auto_offset_reset == "earliest" else part.end_offset
                 batch = part.read(pos, budget, until_s=until_s, gate=gate)
-            if len(batch):
-                self.position[tp] = int(batch.offsets[-1]) + 1
-                budget -= len(batch)
+            size = batch.hi - batch.lo
+            if size:
+                self.position[tp] = int(part.data["offset"][batch.hi - 1]) + 1
+                budget -= size
                 out.append(batch)
             else:
                 self.position[tp] = pos

@@ -49,6 +49,10 @@ class Partition:
         self.valid: dict[str, np.ndarray] = {}
         self.start_offset = 0
         self.end_offset = 0
+        # Layout cache for _index: offset of stored row 0, and whether stored offsets are
+        # consecutive (no compaction holes), so that most reads need no search.
+        self._first = 0
+        self._dense = True
 
     def __len__(self) -> int:
         return self.n
@@ -96,6 +100,7 @@ class Partition:
         if end > self.cap:
             self._grow(end)
         first = self.end_offset
+        self._note_append(n, first)
         data = self.data
         data["offset"][n:end] = np.arange(first, first + k)
         data["append_s"][n:end] = append_s
@@ -136,6 +141,7 @@ class Partition:
         if end > self.cap:
             self._grow(end)
         first = self.end_offset
+        self._note_append(n, first)
         data = self.data
         data["offset"][n:end] = np.arange(first, first + k)
         data["append_s"][n:end] = append_s
@@ -146,6 +152,20 @@ class Partition:
         self.n = end
         self.end_offset = first + k
         return first
+
+    def _note_append(self, n: int, first: int) -> None:
+        if not n:
+            self._first, self._dense = first, True
+        elif self._dense and first != self._first + n:
+            self._dense = False
+
+    def _note_layout(self) -> None:
+        if self.n:
+            offsets = self.data["offset"]
+            self._first = int(offsets[0])
+            self._dense = int(offsets[self.n - 1]) - self._first == self.n - 1
+        else:
+            self._first, self._dense = self.end_offset, True
 
     def _set_valid(self, name: str, lo: int, hi: int, mask: np.ndarray | None) -> None:
         arr = self.valid.get(name)
@@ -158,11 +178,9 @@ class Partition:
     def _index(self, offset: int) -> int:
         if not self.n:
             return 0
-        offsets = self.data["offset"]
-        first = int(offsets[0])
-        if int(offsets[self.n - 1]) - first == self.n - 1:  # dense: no compaction holes
-            return min(max(offset - first, 0), self.n)
-        return int(np.searchsorted(offsets[: self.n], offset, side="left"))
+        if self._dense:  # no compaction holes
+            return min(max(offset - self._first, 0), self.n)
+        return int(self.data["offset"][: self.n].searchsorted(offset, side="left"))
 
     def read(
         self,
@@ -189,12 +207,18 @@ class Partition:
                 f" [{self.start_offset}, {self.end_offset}]"
             )
             raise OffsetOutOfRange(msg)
+        if offset == self.end_offset:  # caught up: the common case, answered at once
+            return RecordBatch(self.topic, self.index, self, self.n, self.n)
         lo = self._index(offset)
         hi = min(lo + max_records, self.n)
         if until_s is not None and hi > lo:
-            gated = self.data.get(gate, self.data["append_s"])
-            if gated[hi - 1] > until_s:
-                hi = lo + int(np.searchsorted(gated[lo:hi], until_s, side="right"))
+            gated = self.data.get(gate)
+            if gated is None:
+                gated = self.data["append_s"]
+            if gated[lo] > until_s:  # staged, not visible yet
+                hi = lo
+            elif gated[hi - 1] > until_s:
+                hi = lo + int(gated[lo:hi].searchsorted(until_s, side="right"))
         return RecordBatch(self.topic, self.index, self, lo, hi)
 
     def slice(self, lo: int, hi: int) -> dict[str, np.ndarray]:
@@ -212,8 +236,10 @@ class Partition:
 
     def visible_end(self, until_s: float, gate: str = "append_s") -> int:
         """The offset after the last record whose ``gate`` time is at or before ``until_s``."""
-        gated = self.data.get(gate, self.data["append_s"])
-        i = int(np.searchsorted(gated[: self.n], until_s, side="right"))
+        gated = self.data.get(gate)
+        if gated is None:
+            gated = self.data["append_s"]
+        i = int(gated[: self.n].searchsorted(until_s, side="right"))
         return int(self.data["offset"][i - 1]) + 1 if i else self.start_offset
 
     def keep(self, index: np.ndarray) -> None:
@@ -227,6 +253,7 @@ class Partition:
                 store[name] = new
         self.n = k
         self.start_offset = int(self.data["offset"][0]) if k else self.end_offset
+        self._note_layout()
 
     def truncate_before(self, offset: int) -> int:
         """Delete records below ``offset`` (retention); returns how many were removed."""
@@ -248,6 +275,7 @@ class Partition:
             self.valid[name] = np.ones(self.cap, dtype=np.bool_)
             self.valid[name][:k] = mask
         self.n = k
+        self._note_layout()
 
     def nbytes(self) -> int:
         """Bytes held by this partition's buffers (capacity, not just the used part)."""

@@ -197,3 +197,66 @@ def test_compaction_property(records: list, now: float) -> None:
     assert log.to_polars()["offset"].to_list() == expected
     assert (log.start_offset("t", 0), log.end_offset("t", 0)) == (0, len(records))
     assert log.read("t", 0, 0, 1000).offsets.tolist() == expected
+
+
+def test_append_after_compaction_removed_the_tail_reads_correctly() -> None:
+    log = EventLog(partitions=1)
+    for key, value in [("a", {"v": 0}), ("b", {"v": 1}), ("b", None)]:
+        log.append("t", key, value, timestamp_s=0.0)
+    log.compact(100.0, delete_retention_s=10.0)  # drops b's value and tombstone: tail gone
+    assert log.to_polars()["offset"].to_list() == [0]
+    assert log.append("t", "c", {"v": 3}).offset == 3
+    assert log.read("t", 0, 3, 10).offsets.tolist() == [3]
+    assert log.read("t", 0, 1, 10).offsets.tolist() == [3]
+    assert log.read("t", 0, 0, 1).offsets.tolist() == [0]
+
+
+_op = st.one_of(
+    st.tuples(st.just("append"), st.lists(st.tuples(_keys, st.booleans()), max_size=8)),
+    st.tuples(st.just("compact"), st.floats(0, 20)),
+    st.tuples(st.just("retain"), st.integers(0, 10)),
+    st.tuples(st.just("read"), st.integers(-2, 40), st.integers(1, 6)),
+)
+
+
+@given(ops=st.lists(_op, max_size=30))
+def test_log_matches_a_model_under_appends_compaction_retention(ops: list) -> None:
+    """Appends, compaction, count retention and reads in any order agree with a list model:
+    offsets never reused, reads return the stored records from the offset on."""
+    log = EventLog(partitions=1)
+    log.create_topic("t")
+    rows: list[tuple[int, str | None, bool, float]] = []  # offset, key, tombstone, append_s
+    start = end = 0
+    now = 0.0
+    for op in ops:
+        now += 1.0
+        if op[0] == "append":
+            for key, tomb in op[1]:
+                log.append("t", key, None if tomb else {"v": end}, timestamp_s=now)
+                rows.append((end, key, tomb, now))
+                end += 1
+        elif op[0] == "compact":
+            log.compact(now, delete_retention_s=op[1])
+            last = {k: off for off, k, _, _ in rows if k is not None}
+            rows = [
+                r
+                for r in rows
+                if (r[1] is None or last[r[1]] == r[0]) and not (r[2] and r[3] < now - op[1])
+            ]
+        elif op[0] == "retain":
+            log.enforce_retention(now, retention_records=op[1])
+            cut = len(rows) - op[1]
+            if cut > 0:
+                target = rows[cut][0] if cut < len(rows) else end
+                rows = rows[cut:]
+                start = max(start, min(target, end))
+        else:
+            offset, n = op[1], op[2]
+            if offset < start or offset > end:
+                with pytest.raises(OffsetOutOfRange):
+                    log.read("t", 0, offset, n)
+            else:
+                want = [r[0] for r in rows if r[0] >= offset][:n]
+                assert log.read("t", 0, offset, n).offsets.tolist() == want
+        assert (log.start_offset("t", 0), log.end_offset("t", 0)) == (start, end)
+        assert log.to_polars()["offset"].to_list() == [r[0] for r in rows]

@@ -54,7 +54,8 @@ def check_path(base: Scenario, path: str) -> str | None:
 
     node: Any = base
     walked: list[str] = []
-    for part in path.split("."):
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
         where = ".".join(walked)
         if node is base and part == "params":
             node = get_workload(base.workload).make_params(dict(base.params))
@@ -63,13 +64,14 @@ def check_path(base: Scenario, path: str) -> str | None:
         if dataclasses.is_dataclass(node) and not isinstance(node, type):
             names = _fields(node)
             if part not in names:
-                choices = [f"{where}.{n}" if where else n for n in names]
                 what = (
                     f"a parameter of workload {base.workload!r}"
                     if where == "params"
                     else "a scenario field"
                 )
-                return f"grid key {path!r} is not {what}{closest(path, choices)}"
+                rest = parts[depth + 1 :]
+                paths = [".".join([*walked, n, *rest]) for n in names]
+                return f"grid key {path!r} is not {what}{closest(path, paths)}"
             node = getattr(node, part)
         elif isinstance(node, Sequence) and not isinstance(node, str):
             if not part.isdigit() or int(part) >= len(node):

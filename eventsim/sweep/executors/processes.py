@@ -75,12 +75,26 @@ class ProcessesExecutor(SweepExecutor):
             yield from self._batch(todo, scenarios, fn, self.max_workers, broken)
             # the runs in flight when the pool broke are the first unfinished ones
             n_suspects = min(len(broken), min(self.max_workers, len(todo)) + EXTRA_QUEUED_CALLS)
-            for i in broken[:n_suspects]:
-                lost: list[int] = []
-                yield from self._batch([i], scenarios, fn, 1, lost)
-                if lost:
-                    yield i, failed_outcome(WORKER_DIED)
-            todo = broken[n_suspects:]
+            untried: list[int] = []
+            yield from self._isolate(broken[:n_suspects], scenarios, fn, untried)
+            todo = sorted(untried + broken[n_suspects:])
+
+    def _isolate(
+        self,
+        suspects: list[int],
+        scenarios: Sequence[Scenario],
+        fn: Callable[[Scenario], Outcome],
+        untried: list[int],
+    ) -> Iterator[tuple[int, Outcome]]:
+        """Run suspects one at a time in one worker until one kills it; that one fails."""
+        for n, i in enumerate(suspects):
+            lost: list[int] = []
+            yield from self._batch([i], scenarios, fn, 1, lost, keep=n + 1 < len(suspects))
+            if lost:
+                yield i, failed_outcome(WORKER_DIED)
+                untried.extend(suspects[n + 1 :])
+                break
+        self._shutdown_pool()
 
     def _batch(
         self,
@@ -89,20 +103,28 @@ class ProcessesExecutor(SweepExecutor):
         fn: Callable[[Scenario], Outcome],
         workers: int,
         broken: list[int],
+        *,
+        keep: bool = False,
     ) -> Iterator[tuple[int, Outcome]]:
-        """Run ``positions`` in a fresh pool; those lost to a broken pool go to ``broken``."""
-        context = multiprocessing.get_context("spawn")
-        pool = cf.ProcessPoolExecutor(min(workers, len(positions)), mp_context=context)
-        self._pool = pool
-        futures = {pool.submit(fn, scenarios[i]): i for i in positions}
+        """Run ``positions`` in the pool (a new one unless ``keep`` and one is open); those
+        lost to a broken pool go to ``broken``, sorted. ``keep`` leaves a healthy pool open."""
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = cf.ProcessPoolExecutor(min(workers, len(positions)), mp_context=context)
+        futures = {self._pool.submit(fn, scenarios[i]): i for i in positions}
         for future in cf.as_completed(futures):
             if isinstance(future.exception(), BrokenProcessPool):
                 broken.append(futures[future])
             else:
                 yield futures[future], outcome_of(future)
-        pool.shutdown(wait=True)
-        self._pool = None
         broken.sort()
+        if broken or not keep:
+            self._shutdown_pool()
+
+    def _shutdown_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def close(self, *, cancel: bool = False) -> None:
         """Shut the pool down; on ``cancel`` drop queued runs and stop the workers now."""

@@ -1,0 +1,106 @@
+"""Same table whichever executor runs the sweep: serial, processes, Dask (LocalCluster)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from eventsim.exceptions import ConfigError
+from eventsim.scenario import Scenario
+from eventsim.sweep import Grid, make_executor, sweep
+from eventsim.sweep.executors import DaskExecutor, FuturesExecutor, ProcessesExecutor
+
+BASE = Scenario(duration="5s", params={"rate_per_s": 50})
+GRID = Grid({"log.partitions": [1, 4], "consumers.0.members": [1, 2]}, seeds=range(2))
+VOLATILE = ("run_s", "cached")
+
+
+def fails_for_two_members(result):
+    if result.scenario.consumers[0].members == 2 and result.scenario.seed == 0:
+        raise ValueError("two members, seed 0")
+    return result.summary()
+
+
+@pytest.fixture(scope="module")
+def serial_table():
+    return sweep(BASE, GRID, metrics=fails_for_two_members, progress=False)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def _same(table, reference):
+    assert_frame_equal(table.drop(VOLATILE), reference.drop(VOLATILE))
+
+
+def test_serial_table_has_the_failures(serial_table):
+    assert serial_table.height == 8
+    assert (serial_table.get_column("status") == "failed").sum() == 2
+
+
+def test_processes_give_the_same_table(serial_table):
+    table = sweep(BASE, GRID, metrics=fails_for_two_members, executor="processes",
+                  max_workers=2, progress=False)  # fmt: skip
+    _same(table, serial_table)
+
+
+def test_a_thread_pool_gives_the_same_table(serial_table):
+    with ThreadPoolExecutor(2) as pool:
+        table = sweep(BASE, GRID, metrics=fails_for_two_members, executor=pool, progress=False)
+    _same(table, serial_table)
+
+
+def test_dask_client_gives_the_same_table(serial_table, dask_client):
+    table = sweep(BASE, GRID, metrics=fails_for_two_members, executor=dask_client,
+                  progress=False)  # fmt: skip
+    _same(table, serial_table)
+    assert dask_client.status == "running"  # a client we passed is left open
+
+
+def test_dask_scheduler_address_and_a_lambda(serial_table, dask_client, tmp_path):
+    address = dask_client.scheduler.address
+    table = sweep(BASE, GRID, metrics=lambda r: {"n": r.events.height}, executor=address,
+                  out=tmp_path, progress=False)  # fmt: skip
+    ok = serial_table.get_column("status") == "ok"
+    assert table.filter(ok).get_column("n").to_list() == serial_table.filter(ok)["events"].to_list()
+    assert table.get_column("status").unique().to_list() == ["ok"]
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 8  # cache written client-side
+
+
+@pytest.mark.parametrize(
+    ("spec", "cls"),
+    [("serial", "SerialExecutor"), ("processes", ProcessesExecutor.__name__),
+     ("dask", DaskExecutor.__name__), ("tcp://h:8786", DaskExecutor.__name__)],
+)  # fmt: skip
+def test_make_executor(spec, cls):
+    assert type(make_executor(spec, max_workers=2)).__name__ == cls
+
+
+def test_make_executor_wraps_futures_executors_and_rejects_the_rest():
+    with ThreadPoolExecutor(1) as pool:
+        assert isinstance(make_executor(pool), FuturesExecutor)
+    with pytest.raises(ConfigError, match=r"executor must be one of .*; did you mean 'serial'"):
+        make_executor("serail")
+    with pytest.raises(ConfigError, match="max_workers must be an integer >= 1"):
+        make_executor("processes", max_workers=0)
+    with pytest.raises(ConfigError, match="must look like 'tcp://host:8786'"):
+        DaskExecutor("localhost")
+
+
+def test_rows_come_back_in_grid_order_whatever_the_completion_order(serial_table):
+    keys = serial_table.get_column("scenario_key").to_list()
+    expected = [BASE.replace(**p).replace(seed=s).key() for p, s in GRID]
+    assert keys == expected
+    assert serial_table.get_column("seed").to_list() == [0, 1] * 4
+    assert serial_table.get_column("log.partitions").to_list() == [1] * 4 + [4] * 4

@@ -55,7 +55,8 @@ def _rows(frame: pl.DataFrame, name: str, evidence: pl.Expr, **cols: pl.Expr) ->
     exprs.update(cols)
     exprs["anomaly"] = pl.lit(name)
     exprs["evidence"] = evidence
-    return frame.select(exprs[c].cast(t).alias(c) for c, t in ANOMALY_SCHEMA.items())
+    # rechunk: polars 2.1's pl.format panics on string columns of several chunks (filters)
+    return frame.rechunk().select(exprs[c].cast(t).alias(c) for c, t in ANOMALY_SCHEMA.items())
 
 
 def _copies(prep: Prepared) -> np.ndarray:
@@ -144,7 +145,7 @@ def log_duplicates(prep: Prepared) -> pl.DataFrame:
         dup |= orphan & np.isin(ids, uniq[counts > 1])
     if not dup.any():
         return pl.DataFrame(schema=ANOMALY_SCHEMA)
-    rows = prep.log.filter(pl.Series(dup))
+    rows = prep.log.filter(pl.Series(dup)).rechunk()  # see _rows
     places = rows.group_by("event_id", maintain_order=True).agg(
         n_copies=pl.len(), places=_where().str.join(", ")
     )

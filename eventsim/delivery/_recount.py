@@ -76,12 +76,12 @@ def recount_from_parquet(path: str | Path) -> dict[str, Any]:
     log = _read(path)
     if "applied" not in deliveries.column_names:
         deliveries = deliveries.append_column("applied", pa.array([True] * deliveries.num_rows))
+    groups = sorted(set(deliveries["group"].to_pylist())) if deliveries.num_rows else []
     if "txn_state" in log.column_names and deliveries.num_rows:
         keys = ["topic", "partition", "offset", "event_id"]
         aborted = log.filter(pc.equal(log["txn_state"], "aborted")).select(keys)
         deliveries = deliveries.join(aborted, keys=keys, join_type="left anti")
     applied = deliveries.filter(pc.fill_null(deliveries["applied"], False))
-    groups = sorted(set(deliveries["group"].to_pylist())) if deliveries.num_rows else []
     by_group: dict[Any, dict[str, int]] = {}
     for group in groups or [None]:
         if group is None:

@@ -544,3 +544,16 @@ def test_bad_frames() -> None:
         run(pl.concat([THREE, THREE.head(1)]), THREE_LOG, d)
     with pytest.raises(DataFormatError, match="offset must be >= 0"):
         run(THREE, log((-1, 1)), d)
+
+
+def test_evidence_from_deliveries_in_several_chunks() -> None:
+    # pl.format panicked on filtered string columns of several chunks (polars 2.1)
+    lg = log((0, 1, "aborted"), (1, 1, "committed"), (2, 2), (3, 3))
+    first = deliveries(("m0", 1, 0, 0, 1, 1.5), ("m0", 1, 0, 1, 1, 1.6))
+    second = deliveries(("m1", 1, 1, 0, 1, 1.7), ("m1", 1, 1, 2, 2, 2.5), ("m1", 1, 1, 3, 3, 3.5))
+    d = pl.concat([first, second], rechunk=False)
+    r = run(THREE, lg, d)
+    assert r.anomalies.filter(pl.col("anomaly") == "aborted-read")["evidence"].to_list() == [
+        "g/m0 gen 1 processed a record of an aborted transaction",
+        "g/m1 gen 1 processed a record of an aborted transaction",
+    ]

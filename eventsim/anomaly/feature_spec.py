@@ -1,0 +1,276 @@
+"""What a feature window holds: :class:`FeatureSpec`, its output schema, per-workload presets.
+
+A spec names the *streams* (records grouped by topic, partition, region, cell, ...), the
+windows (tumbling or sliding, in event time), the watermark allowance, and which metrics to
+compute per (window, stream). Both implementations, the polars one over a finished log
+(:func:`eventsim.anomaly.features.window_features`) and the incremental one a consumer
+updates inside the simulation (:class:`eventsim.anomaly.incremental.IncrementalFeatures`),
+read the same spec and produce the same frame.
+
+Feature frame (one row per window and stream)
+---------------------------------------------
+window_start_s, window_end_s : Float64
+    The window ``[start, end)`` in event time (``timestamp_s``).
+stream : String
+    The stream: the values of the ``by`` columns joined by ``/`` (``"payments"``,
+    ``"trips/3"``, ``"eu"``).
+events : Int64
+    Records of the stream in the window (on time; late ones excluded).
+late_records : Int64
+    Records of the stream dropped as late (see the watermark policy in
+    :mod:`eventsim.anomaly.features`), counted in the newest window open when they arrived.
+event_rate_per_s : Float64
+    ``events / window_s``.
+error_ratio : Float64 (with ``error_types``)
+    Share of the events whose ``event_type`` is an error type (0 when there are no events).
+completion_ratio : Float64 (with ``success_types`` or ``failure_types``)
+    Successes / (successes + failures) among the window's terminal events (1 when none).
+distinct_keys : Int64
+    Distinct non-null keys.
+latency_p<q> : Float64 (with ``latency``)
+    Lower quantile ``q`` (the value at sorted index ``floor((n - 1) q)``) of the latency
+    values of the window: a numeric payload column, or with ``latency="key_gap"`` the seconds
+    since the previous record of the same key (values <= 0 ignored); 0 when there are none.
+top_entity_rate_per_s : Float64 (with ``entity``)
+    The most active entity's records per second (orders per card, requests per member).
+max_speed_mps : Float64 (with ``position``)
+    Largest implied speed of an entity between consecutive positions (distance / time
+    between them, metres per second; 0 when there is none): teleporting GPS shows here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from eventsim.exceptions import ConfigError
+
+__all__ = [
+    "ALERTS_TOPIC",
+    "WORKLOAD_FEATURES",
+    "FeatureSpec",
+    "feature_columns",
+    "feature_schema",
+    "features_for",
+]
+
+#: Topic that live detectors append their alerts to; features never read it.
+ALERTS_TOPIC = "alerts"
+#: ``by`` entries that come from where a record sits rather than from its payload.
+PLACEMENT = ("topic", "partition")
+#: Bookkeeping columns of a feature frame (not fed to detectors).
+BOOKKEEPING = ("window_start_s", "window_end_s", "stream", "events", "late_records")
+
+
+def _us(seconds: float) -> int:
+    return round(seconds * 1_000_000)
+
+
+def quantile_name(q: float) -> str:
+    """Column name of a latency quantile.
+
+    Examples
+    --------
+    >>> quantile_name(0.5), quantile_name(0.99), quantile_name(0.999)
+    ('latency_p50', 'latency_p99', 'latency_p99_9')
+    """
+    return "latency_p" + f"{q * 100:.6g}".replace(".", "_")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which streams, windows and metrics to compute from an event log.
+
+    Parameters
+    ----------
+    window_s
+        Window length in seconds of event time.
+    step_s
+        Slide between window starts (``None``: tumbling, ``step_s = window_s``); must divide
+        ``window_s``.
+    allowed_lateness_s
+        Watermark allowance: a record whose timestamp is more than this behind the largest
+        timestamp seen before it is late (dropped from features, counted in
+        ``late_records``). Windows are emitted once the watermark passes their end.
+    by
+        Columns whose values name a stream: ``"topic"``, ``"partition"`` and at most one
+        String payload column (``"region"``, ``"cell"``, ...). Records with a null there
+        belong to no stream.
+    topics
+        Topics read (``None``: every topic but ``alerts``).
+    error_types
+        Event types counted in ``error_ratio``.
+    success_types, failure_types
+        Terminal event types of a saga, for ``completion_ratio``.
+    latency
+        A numeric payload column, or ``"key_gap"`` (seconds since the key's previous record).
+    quantiles
+        Latency quantiles in (0, 1).
+    entity
+        String payload column (or ``"key"``) naming the entity of a record, for
+        ``top_entity_rate_per_s`` and ``max_speed_mps``.
+    position
+        Two numeric payload columns (metres) giving the entity's position.
+
+    Examples
+    --------
+    >>> spec = FeatureSpec(window_s=60, step_s=20, error_types=("error",))
+    >>> spec.slide_s, spec.panes
+    (20.0, 3)
+    >>> FeatureSpec(window_s=60, step_s=25)
+    Traceback (most recent call last):
+    ...
+    eventsim.exceptions.ConfigError: FeatureSpec.step_s must divide window_s (60); got 25
+    """
+
+    window_s: float = 60.0
+    step_s: float | None = None
+    allowed_lateness_s: float = 10.0
+    by: tuple[str, ...] = ("topic",)
+    topics: tuple[str, ...] | None = None
+    error_types: tuple[str, ...] = ()
+    success_types: tuple[str, ...] = ()
+    failure_types: tuple[str, ...] = ()
+    latency: str | None = None
+    quantiles: tuple[float, ...] = (0.5, 0.99)
+    entity: str | None = None
+    position: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("by", "error_types", "success_types", "failure_types", "quantiles"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.topics is not None:
+            object.__setattr__(self, "topics", tuple(self.topics))
+        if self.position is not None:
+            object.__setattr__(self, "position", tuple(self.position))
+        self._validate()
+
+    def _validate(self) -> None:
+        if not _us(self.window_s) >= 1:
+            msg = f"FeatureSpec.window_s must be >= 1e-6 s; got {self.window_s!r}"
+            raise ConfigError(msg)
+        step_us, window_us = _us(self.slide_s), _us(self.window_s)
+        if step_us < 1 or window_us % step_us:
+            msg = f"FeatureSpec.step_s must divide window_s ({self.window_s}); got {self.step_s}"
+            raise ConfigError(msg)
+        if not self.allowed_lateness_s >= 0:
+            msg = f"FeatureSpec.allowed_lateness_s must be >= 0; got {self.allowed_lateness_s!r}"
+            raise ConfigError(msg)
+        payload = [c for c in self.by if c not in PLACEMENT]
+        if not self.by or len(set(self.by)) != len(self.by) or len(payload) > 1:
+            msg = (
+                "FeatureSpec.by must name distinct columns: topic, partition and at most one "
+                f"payload column; got {self.by!r}"
+            )
+            raise ConfigError(msg)
+        if any(not 0.0 < q < 1.0 for q in self.quantiles):
+            msg = f"FeatureSpec.quantiles must lie in (0, 1); got {self.quantiles!r}"
+            raise ConfigError(msg)
+        if self.position is not None and (len(self.position) != 2 or self.entity is None):
+            msg = f"FeatureSpec.position needs two columns and an entity; got {self.position!r}"
+            raise ConfigError(msg)
+
+    @property
+    def slide_s(self) -> float:
+        """The step between window starts: ``step_s``, or ``window_s`` when tumbling."""
+        return float(self.window_s if self.step_s is None else self.step_s)
+
+    @property
+    def panes(self) -> int:
+        """Steps per window (1 for tumbling windows)."""
+        return _us(self.window_s) // _us(self.slide_s)
+
+    @property
+    def by_column(self) -> str | None:
+        """The payload column of ``by``, if any."""
+        return next((c for c in self.by if c not in PLACEMENT), None)
+
+    def replace(self, **changes: Any) -> FeatureSpec:
+        """A copy with fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def feature_schema(spec: FeatureSpec) -> dict[str, pl.DataType]:
+    """Columns and dtypes of the feature frame ``spec`` produces (module docstring).
+
+    Examples
+    --------
+    >>> list(feature_schema(FeatureSpec(latency="latency_ms", quantiles=(0.9,))))[-2:]
+    ['distinct_keys', 'latency_p90']
+    """
+    schema: dict[str, pl.DataType] = {
+        "window_start_s": pl.Float64(),
+        "window_end_s": pl.Float64(),
+        "stream": pl.String(),
+        "events": pl.Int64(),
+        "late_records": pl.Int64(),
+        "event_rate_per_s": pl.Float64(),
+    }
+    if spec.error_types:
+        schema["error_ratio"] = pl.Float64()
+    if spec.success_types or spec.failure_types:
+        schema["completion_ratio"] = pl.Float64()
+    schema["distinct_keys"] = pl.Int64()
+    if spec.latency is not None:
+        schema.update({quantile_name(q): pl.Float64() for q in spec.quantiles})
+    if spec.entity is not None:
+        schema["top_entity_rate_per_s"] = pl.Float64()
+    if spec.position is not None:
+        schema["max_speed_mps"] = pl.Float64()
+    return schema
+
+
+def feature_columns(frame: pl.DataFrame) -> list[str]:
+    """The metric columns of a feature frame (what detectors read): all but bookkeeping.
+
+    Examples
+    --------
+    >>> feature_columns(pl.DataFrame(schema=feature_schema(FeatureSpec())))
+    ['event_rate_per_s', 'distinct_keys']
+    """
+    return [c for c, t in frame.schema.items() if c not in BOOKKEEPING and t.is_numeric()]
+
+
+#: Workload name → the feature spec that sees its incidents (streams per topic).
+WORKLOAD_FEATURES: dict[str, FeatureSpec] = {
+    "synthetic": FeatureSpec(error_types=("error",), latency="latency_ms", entity="key"),
+    "netflix": FeatureSpec(
+        error_types=("encode_failed", "login_failed", "pipeline_failed"),
+        success_types=("published",),
+        failure_types=("pipeline_failed",),
+        latency="stage_duration_s",
+        entity="key",
+    ),
+    "uber": FeatureSpec(
+        error_types=("payment_declined", "match_failed"),
+        success_types=("trip_completed",),
+        failure_types=("trip_rejected", "trip_unfulfilled", "trip_cancelled"),
+        latency="key_gap",
+        entity="driver",
+        position=("x_m", "y_m"),
+    ),
+    "linkedin": FeatureSpec(
+        error_types=("feed_delivery_failed",), latency="key_gap", entity="member"
+    ),
+    "amazon": FeatureSpec(
+        error_types=("payment_declined", "out_of_stock"),
+        success_types=("shipped",),
+        failure_types=("order_cancelled",),
+        latency="key_gap",
+        entity="customer",
+    ),
+}
+
+
+def features_for(workload: str) -> FeatureSpec:
+    """The preset spec of a workload (a plain :class:`FeatureSpec` for unknown ones).
+
+    Examples
+    --------
+    >>> features_for("uber").position
+    ('x_m', 'y_m')
+    """
+    return WORKLOAD_FEATURES.get(workload, FeatureSpec())

@@ -13,8 +13,19 @@ from eventsim.workloads import WORKLOADS, IncidentSpec, get_workload
 __all__ = ["demo", "demo_scenarios"]
 
 
+#: Demo volumes: scaled down so that the whole demo runs in well under a minute.
+_DEMO_PARAMS: dict[str, dict[str, float]] = {
+    "synthetic": {"rate_per_s": 100.0},
+    "netflix": {"rate_multiplier": 0.05},
+    "uber": {"rate_multiplier": 0.2, "n_drivers": 300},
+    "linkedin": {"rate_multiplier": 0.1},
+    "amazon": {"rate_multiplier": 1.0},
+}
+
+
 def demo_scenarios() -> list[Scenario]:
-    """One scenario per importable workload: 1 simulated hour, seed 7, one outage at 40 min."""
+    """One scenario per importable workload: 1 simulated hour at reduced volume, seed 7, an
+    outage at minute 40."""
     out = []
     for name in WORKLOADS:
         try:
@@ -24,7 +35,10 @@ def demo_scenarios() -> list[Scenario]:
         incidents = ()
         if "outage" in cls.incident_kinds:
             incidents = (IncidentSpec("outage", start_s=2400.0, duration_s=300.0, intensity=0.9),)
-        out.append(Scenario(workload=name, duration="1h", seed=7, incidents=incidents))
+        params = _DEMO_PARAMS.get(name, {})
+        out.append(
+            Scenario(workload=name, duration="1h", seed=7, params=params, incidents=incidents)
+        )
     return out
 
 

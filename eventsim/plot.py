@@ -3,6 +3,7 @@ and never call ``plt.show()``. matplotlib is imported only when a helper is call
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -40,6 +41,7 @@ def event_rates(
     """
     if bin_s is None:
         span = float(events.get_column("timestamp_s").max() or 1.0)
+        span = math.ceil(span / 60.0) * 60.0  # whole minutes, so the last bin is not a sliver
         bin_s = max(1.0, span / 200.0)
     return (
         events.group_by(((pl.col("timestamp_s") // bin_s) * bin_s).alias("bin_start_s"), pl.col(by))

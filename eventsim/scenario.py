@@ -204,7 +204,10 @@ class ConsumerGroupConfig:
     max_poll_records
         Records one poll returns at most (Kafka ``max.poll.records``).
     poll_interval_s
-        Pause between polls when a poll came back empty.
+        Poll cadence: a poll that returns less than ``max_poll_records`` is followed by the
+        next one this long after it started (a fetch wait, like Kafka's
+        ``fetch.max.wait.ms``); a full poll is followed at once. Simulation cost grows with
+        simulated time divided by this.
     processing_time_s
         Handler time per record.
     commit
@@ -233,7 +236,7 @@ class ConsumerGroupConfig:
     name: str = "sink"
     members: int = 4
     max_poll_records: int = 500
-    poll_interval_s: float = 0.1
+    poll_interval_s: float = 0.25
     processing_time_s: float = 0.00005
     commit: str = "auto"
     auto_commit_interval_s: float = 5.0

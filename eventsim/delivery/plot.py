@@ -205,11 +205,12 @@ def _shade(ax: Axes, faults: pl.DataFrame, created: pl.Series) -> None:
     values = created.to_numpy()
     lo, hi = float(values.min()), float(values.max())
     shown = faults.filter((pl.col("start_s") <= hi) & (pl.col("end_s") >= lo))
-    for kind, target, start, end in shown.select("kind", "target", "start_s", "end_s").iter_rows():
+    rows = shown.select("kind", "target", "start_s", "end_s").iter_rows()
+    for i, (kind, target, start, end) in enumerate(rows):
         ax.axvspan(max(start, lo), min(end, hi), color="tab:red", alpha=0.08, lw=0)
-        ax.annotate(
+        ax.annotate(  # labels of nearby faults on staggered rows
             f"{kind} {target}",
-            (max(start, lo), 0.0),
+            (max(start, lo), 0.1 * (i % 3)),
             xycoords=("data", "axes fraction"),
             xytext=(2, 2),
             textcoords="offset points",

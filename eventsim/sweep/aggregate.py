@@ -54,6 +54,13 @@ def metric_columns(table: pl.DataFrame, *, numeric: bool = True) -> list[str]:
     """The metric columns of a sweep table (between ``scenario_key`` and ``run_s``).
 
     With ``numeric`` (default) only numeric and boolean ones.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"seed": [0], "scenario_key": ["k"], "events": [9], "workload": ["s"],
+    ...                   "run_s": [0.1], "status": ["ok"]})
+    >>> metric_columns(t), metric_columns(t, numeric=False)
+    (['events'], ['events', 'workload'])
     """
     _require_sweep_table(table)
     start = table.columns.index("scenario_key") + 1

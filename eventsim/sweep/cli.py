@@ -160,7 +160,18 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
 
 
 def sweep_main(argv: Sequence[str] | None = None) -> int:
-    """``eventsim sweep`` on its own: parse ``argv`` (default ``sys.argv[1:]``) and run."""
+    """``eventsim sweep`` on its own: parse ``argv`` (default ``sys.argv[1:]``) and run.
+
+    Examples
+    --------
+    >>> import contextlib, io, pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "sweep.toml"
+    >>> _ = f.write_text('seeds = [0, 1]\\n[scenario]\\nduration = "5s"\\n')
+    >>> with contextlib.redirect_stdout(io.StringIO()) as text:
+    ...     status = sweep_main([str(f), "--executor", "serial", "--no-progress"])
+    >>> status, text.getvalue().splitlines()[0][:25]
+    (0, '2 runs: 2 ok (0 cached), ')
+    """
     parser = argparse.ArgumentParser(prog="eventsim sweep", description=_HELP)
     _add_arguments(parser)
     return run_sweep_cli(parser.parse_args(argv))

@@ -49,7 +49,13 @@ _RANGE_KEYS = {"low", "high", "log", "integer", "choices"}
 
 @dataclass(frozen=True)
 class SweepFile:
-    """What a sweep file holds: the base scenario, the grid and the metrics function's name."""
+    """What a sweep file holds: the base scenario, the grid and the metrics function's name.
+
+    Examples
+    --------
+    >>> SweepFile(Scenario(duration="5s"), Grid(seeds=[0])).grid
+    Grid(1 points × 1 seeds)
+    """
 
     scenario: Scenario
     grid: Grid

@@ -23,7 +23,14 @@ __all__ = ["PlannedRun", "check_path", "plan_runs"]
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One row of the sweep: its grid point, its scenario and that scenario's key."""
+    """One row of the sweep: its grid point, its scenario and that scenario's key.
+
+    Examples
+    --------
+    >>> run = plan_runs(Scenario(duration="5s"), Grid({"drain": [2.0]}, seeds=[4]))[0]
+    >>> run.index, run.params, run.scenario.seed, run.key == run.scenario.key()
+    (0, {'drain': 2.0}, 4, True)
+    """
 
     index: int
     params: dict[str, Any]

@@ -207,7 +207,8 @@ def build_table(
         outcomes.get(r.key) or failed_outcome("SweepError: the run did not finish") for r in runs
     ]
     names = list(dict.fromkeys(k for o in rows for k in o["metrics"]))
-    columns = [_column(p, [r.params.get(p) for r in runs]) for p in params]
+    # a "seed" axis (instead of seeds=) lands in the seed column
+    columns = [_column(p, [r.params.get(p) for r in runs]) for p in params if p != "seed"]
     columns += [
         pl.Series("seed", [r.scenario.seed for r in runs], dtype=pl.Int64),
         pl.Series("scenario_key", [r.key for r in runs], dtype=pl.String),

@@ -30,7 +30,13 @@ Metrics = Callable[[RunResult], Mapping[str, Any]]
 
 
 def failed_outcome(error: str, run_s: float | None = None) -> dict[str, Any]:
-    """The outcome of a run that did not produce metrics."""
+    """The outcome of a run that did not produce metrics.
+
+    Examples
+    --------
+    >>> failed_outcome("ValueError: bad", 0.5)
+    {'status': 'failed', 'error': 'ValueError: bad', 'run_s': 0.5, 'metrics': {}}
+    """
     return {"status": "failed", "error": error, "run_s": run_s, "metrics": {}}
 
 

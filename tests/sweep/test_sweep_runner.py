@@ -67,6 +67,13 @@ def test_table_schema_order_and_values():
     assert row["events"] == run(sc).events.height
 
 
+def test_a_seed_axis_fills_the_seed_column():
+    table = sweep(BASE, Grid({"drain": [1.0], "seed": [5, 6]}), metrics=small_metrics,
+                  progress=False)  # fmt: skip
+    assert table.columns[:3] == ["drain", "seed", "scenario_key"]
+    assert table.get_column("seed").to_list() == [5, 6]
+
+
 def test_default_metrics_are_the_run_summary():
     table = sweep(BASE, Grid({"drain": [1.0]}, seeds=[3]), progress=False)
     summary = run(BASE.replace(drain=1.0, seed=3)).summary()

@@ -26,6 +26,19 @@ class SweepExecutor(ABC):
 
     Use as a context manager: leaving it closes what the executor started, and on an
     exception (an interrupted sweep) cancels the runs still queued.
+
+    Examples
+    --------
+    >>> from eventsim.sweep.worker import execute_run
+    >>> class Reversed(SweepExecutor):
+    ...     name = "reversed"
+    ...     def results(self, scenarios, metrics):
+    ...         for i in reversed(range(len(scenarios))):
+    ...             yield i, execute_run(scenarios[i], metrics)
+    >>> sc = Scenario(duration="5s", params={"rate_per_s": 50})
+    >>> with Reversed() as ex:
+    ...     [i for i, _ in ex.results([sc, sc], lambda r: {})]
+    [1, 0]
     """
 
     name: ClassVar[str]

@@ -25,6 +25,13 @@ def outcome_of(future: cf.Future[Outcome]) -> Outcome:
     ------
     BaseException
         Exceptions that are not ``Exception`` (``KeyboardInterrupt``, ``SystemExit``).
+
+    Examples
+    --------
+    >>> f = cf.Future()
+    >>> f.set_exception(MemoryError("out of memory"))
+    >>> outcome_of(f)["error"]
+    'MemoryError: out of memory'
     """
     if future.cancelled():
         return failed_outcome("CancelledError: the run was cancelled")

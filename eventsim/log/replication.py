@@ -4,7 +4,9 @@ leader election on failure — as a timeline computed from the broker faults of 
 Placement: partition ``p`` has replicas on brokers ``(p + i) % brokers`` for
 ``i < replication_factor``; the first is the preferred leader. A replica is in sync while its
 broker is up, unpaused and reachable from the leader. When the leader's broker crashes, the
-controller elects (after ``election_s``) the first live in-sync follower; records the old
+controller elects (after ``election_s``) the first live in-sync replica (the ISR is frozen while
+the partition has no leader, so a replica that was in sync when it died is eligible again when
+it returns); records the old
 leader had appended in its last ``replication_lag_s`` never reached a follower and are
 truncated. With no in-sync follower alive the partition stays offline until a replica that
 was in sync returns — or, with unclean election, an out-of-sync replica takes over and
@@ -105,21 +107,17 @@ def partition_timelines(
     for p in range(n_partitions):
         reps = replicas_of(p, brokers, replication_factor)
         leader = reps[0]
-        in_sync = set(reps)
-        dead_since: float | None = None
+        old_leader = leader
+        in_sync = set(reps)  # frozen while the partition has no leader
+        dead_since = 0.0
         rows: list[tuple[float, int, int, bool, float]] = []
         truncations: list[tuple[float, float]] = []
         left_isr: dict[int, float] = {}
-        old_leader = leader
         for t in times:
             alive = {b for b in reps if not is_in(b, t, down)}
             if leader >= 0 and leader not in alive:
-                dead_since = t
-                old_leader = leader
-                in_sync.discard(leader)
-                left_isr.setdefault(leader, t)
-                leader = -1
-            if leader < 0 and dead_since is not None and t >= dead_since + election_s:
+                dead_since, old_leader, leader = t, leader, -1
+            if leader < 0 and t >= dead_since + election_s:
                 candidates = [b for b in reps if b in alive and b in in_sync]
                 since = dead_since - replication_lag_s
                 if not candidates and unclean:
@@ -130,31 +128,23 @@ def partition_timelines(
                     leader = candidates[0]
                     if leader != old_leader:
                         truncations.append((dead_since, since))
-                    dead_since = None
-            if leader < 0 and dead_since is None:
-                back = [b for b in reps if b in alive and b in in_sync]
-                if back:
-                    leader = back[0]
-            for b in reps:
-                ok = b in alive and not is_in(b, t, paused)
-                ok = ok and (leader < 0 or b == leader or linked(b, leader, t))
-                if ok and leader >= 0:
-                    in_sync.add(b)
-                    left_isr.pop(b, None)
-                elif not ok and b != leader:
-                    if b in in_sync:
+            if leader >= 0:
+                for b in reps:
+                    ok = b in alive and not is_in(b, t, paused)
+                    ok = ok and (b == leader or linked(b, leader, t))
+                    if ok:
+                        in_sync.add(b)
+                        left_isr.pop(b, None)
+                    elif b != leader and b in in_sync:
+                        in_sync.discard(b)
                         left_isr[b] = t
-                    in_sync.discard(b)
-            if leader < 0 and dead_since is None:
-                back = [b for b in reps if b in alive and b in in_sync]
-                leader = back[0] if back else -1
             stalled = leader >= 0 and is_in(leader, t, paused)
             pause_end = (
                 max((e for s, e in paused.get(leader, ()) if s <= t < e), default=t)
                 if stalled
                 else t
             )
-            isr = len([b for b in in_sync if b in alive]) if leader >= 0 else 0
+            isr = len(in_sync & alive) if leader >= 0 else 0
             rows.append((t, leader, isr, stalled, pause_end))
         arr = np.array(rows, dtype=object)
         out.append(

@@ -113,8 +113,12 @@ class Producer:
         self._prepare_topics(tc)
         change = np.flatnonzero((np.diff(epoch) != 0) | (np.diff(tc) != 0) | (np.diff(part) != 0))
         m = rec.shape[0]
-        self.run_starts = np.concatenate([[0], change + 1]).astype(np.int64)
-        self.run_ends = np.concatenate([change + 1, [m]]).astype(np.int64)
+        self.run_starts = (
+            np.concatenate([[0], change + 1]).astype(np.int64) if m else np.empty(0, dtype=np.int64)
+        )
+        self.run_ends = (
+            np.concatenate([change + 1, [m]]).astype(np.int64) if m else np.empty(0, dtype=np.int64)
+        )
         self.run_epoch_start = edges[epoch[self.run_starts]] if m else np.empty(0)
         self.run_topic = tc[self.run_starts]
         self.run_partition = part[self.run_starts]

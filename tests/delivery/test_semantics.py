@@ -253,3 +253,33 @@ def test_random_faults_are_deterministic_and_inside_the_run() -> None:
     assert (a.faults["end_s"] <= 60.0).all()
     assert a.events.equals(b.events)
     assert a.deliveries.equals(b.deliveries)
+
+
+def test_partition_returns_when_its_last_in_sync_replicas_come_back() -> None:
+    """Regression: broker-0 dies, then the new leader and the last follower die while broker-0
+    returns out of sync; the partition must wait for an in-sync replica, not stay offline."""
+    faults = (
+        FaultSpec("broker_crash", "broker-0", 0.0, 1.0),
+        FaultSpec("broker_crash", "broker-1", 1.0, 1.0),
+        FaultSpec("broker_crash", "broker-2", 1.0, 1.0),
+    )
+    for preset in ("at-least-once", "exactly-once", "effectively-once"):
+        out = _outcomes(preset, faults, 0)
+        assert out.get("lost", 0) == out.get("duplicated", 0) == 0, preset
+
+
+def test_every_record_lost_in_flight_still_gives_frames() -> None:
+    """Regression: no copy reaches the log (acks=1, no retries, all brokers down)."""
+    sc = BASE.replace(
+        duration="2s",
+        faults={
+            "scheduled": [
+                {"kind": "broker_crash", "target": f"broker-{i}", "start_s": 0.0, "duration_s": 2.0}
+                for i in range(3)
+            ]
+        },
+        **{"producer.acks": "1", "producer.retries": 0},
+    )
+    res = es.run(sc, progress=False)
+    assert res.events.height == 0
+    assert (res.sends["status"] == "failed").all()

@@ -21,6 +21,7 @@ the frames (no simulation needed):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from numbers import Integral
 from typing import Any
 
 import polars as pl
@@ -210,10 +211,11 @@ def _window(
         msg = f"before_s and after_s must be >= 0; got {before_s!r} and {after_s!r}"
         raise ConfigError(msg)
     faults = _frame(result, "faults")
-    if not isinstance(fault, int) or not -faults.height <= fault < faults.height:
+    index = fault if isinstance(fault, Integral) else None
+    if index is None or not -faults.height <= int(index) < faults.height:
         msg = f"fault must be a row number of result.faults (0..{faults.height - 1}); got {fault!r}"
         raise ConfigError(msg)
-    row = faults.row(fault, named=True)
+    row = faults.row(int(index), named=True)
     return row["start_s"] - before_s, row["end_s"] + after_s
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -332,3 +333,14 @@ def test_whole_run_agrees_with_classify_events(preset: str) -> None:
     if preset == "exactly-once":
         assert set(tl["outcome"]) == {"delivered_once"}
         assert tl["n_aborted"].sum() > 0  # the producer crash aborted a transaction
+
+
+def test_fault_accepts_numpy_integers_but_not_floats() -> None:
+    faults = pl.DataFrame(
+        {"kind": ["x"], "target": ["y"], "start_s": [4.0], "end_s": [4.0], "detail": [""]}
+    )
+    frames = {**FRAMES, "faults": faults}
+    tl = crash_timeline(frames, np.int64(0), before_s=0.0, after_s=1.0)
+    assert tl["event_id"].to_list() == [4, 5]
+    with pytest.raises(ConfigError, match=r"got 0\.0"):
+        crash_timeline(frames, 0.0)  # type: ignore[arg-type]

@@ -152,9 +152,13 @@ def _extensions() -> list[Callable[[Any], None]]:
     import importlib
 
     found = []
-    for module in ("eventsim.delivery.cli", "eventsim.consistency.cli", "eventsim.sweep_cli"):
+    for module, name in (
+        ("eventsim.delivery.cli", "add_parser"),
+        ("eventsim.consistency.cli", "add_parser"),
+        ("eventsim.sweep.cli", "add_sweep_parser"),
+    ):
         try:
-            found.append(importlib.import_module(module).add_parser)
+            found.append(getattr(importlib.import_module(module), name))
         except ModuleNotFoundError:
             continue
     return found
@@ -165,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        handler = getattr(args, "handler", None) or args.func
+        return int(handler(args))
     except EventsimError as exc:
         print(f"eventsim: error: {exc}", file=sys.stderr)
         return 2

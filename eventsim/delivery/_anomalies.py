@@ -59,12 +59,6 @@ def _rows(frame: pl.DataFrame, name: str, evidence: pl.Expr, **cols: pl.Expr) ->
     return frame.rechunk().select(exprs[c].cast(t).alias(c) for c, t in ANOMALY_SCHEMA.items())
 
 
-def _copies(prep: Prepared) -> np.ndarray:
-    """Visible log records of each send row."""
-    mine = prep.log_visible & (prep.log_pos >= 0)
-    return np.bincount(prep.log_pos[mine], minlength=prep.n)
-
-
 # -- business level ----------------------------------------------------------------------------
 def business(prep: Prepared, out: Outcomes, late_after_s: float | None) -> list[pl.DataFrame]:
     """``lost``, ``duplicated``, ``reordered`` and ``late`` rows of one group (offset null)."""
@@ -122,7 +116,7 @@ def business(prep: Prepared, out: Outcomes, late_after_s: float | None) -> list[
 # -- log level ---------------------------------------------------------------------------------
 def lost_writes(prep: Prepared) -> pl.DataFrame:
     """Acked sends with no visible record in the log that no group ever had delivered."""
-    lost = prep.acked & (_copies(prep) == 0) & (prep.delivered_any == 0)
+    lost = prep.acked & (prep.copies == 0) & (prep.delivered_any == 0)
     evidence = pl.format(
         "acked at {} s after {} attempt(s); absent from the log and never delivered",
         _t("acked_s"),
@@ -134,7 +128,7 @@ def lost_writes(prep: Prepared) -> pl.DataFrame:
 
 def log_duplicates(prep: Prepared) -> pl.DataFrame:
     """Every visible copy of an event beyond its first (by topic, partition, offset)."""
-    copies = _copies(prep)
+    copies = prep.copies
     visible = prep.log_visible
     pos = prep.log_pos
     dup = visible & (pos >= 0) & (copies[pos.clip(min=0)] > 1)
@@ -283,7 +277,7 @@ def unseen(prep: Prepared, outs: list[Outcomes]) -> pl.DataFrame:
     One row per (group, event), at the event's first visible log record (by topic, partition,
     offset).
     """
-    copies = _copies(prep)
+    copies = prep.copies
     pos = prep.log_pos
     ids = prep.log["event_id"].to_numpy()
     visible = prep.log_visible

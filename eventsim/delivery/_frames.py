@@ -19,6 +19,7 @@ __all__ = [
     "LOG_SCHEMA",
     "SENDS_SCHEMA",
     "STATUSES",
+    "check_statuses",
     "deliveries_frame",
     "empty_anomalies",
     "log_frame",
@@ -92,20 +93,20 @@ def _cast(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.LazyFrame:
 
 
 def sends_frame(frame: pl.DataFrame) -> pl.LazyFrame:
-    """``sends`` with :data:`SENDS_SCHEMA`; raises on a missing column, a status other than
-    acked / failed / unacked, or a repeated event id."""
+    """``sends`` with :data:`SENDS_SCHEMA`; raises on a missing column.
+
+    (Statuses and repeated event ids are checked where they are coded, in ``_prepare``.)
+    """
     _require(frame, "sends", list(SENDS_SCHEMA))
-    bad_status = ~pl.col("status").is_in(STATUSES)
-    bad, n_ids = frame.select(
-        pl.col("status").filter(bad_status).first(), pl.col("event_id").n_unique()
-    ).row(0)
-    if bad is not None or frame.select(pl.col("status").is_null().any()).item():
-        msg = f"sends.status must be one of {', '.join(STATUSES)}; got {bad!r}"
-        raise DataFormatError(msg)
-    if n_ids != frame.height:
-        msg = f"sends.event_id must be unique; {frame.height - n_ids} repeat(s)"
-        raise DataFormatError(msg)
     return _cast(frame, SENDS_SCHEMA)
+
+
+def check_statuses(values: list[str | None]) -> None:
+    """Raise unless every status is one of :data:`STATUSES`."""
+    bad = [v for v in values if v not in STATUSES]
+    if bad:
+        msg = f"sends.status must be one of {', '.join(STATUSES)}; got {bad[0]!r}"
+        raise DataFormatError(msg)
 
 
 def log_frame(frame: pl.DataFrame) -> pl.LazyFrame:

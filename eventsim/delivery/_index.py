@@ -79,13 +79,26 @@ def string_codes(columns: Sequence[pl.Series]) -> tuple[list[str | None], list[n
     >>> values, [c.tolist() for c in codes]
     (['a', 'b', None], [[1, 0], [0, 2]])
     """
-    uniq = pl.concat([c.cast(pl.String).unique() for c in columns]).unique().sort(nulls_last=True)
-    values = uniq.to_list()
+    columns = [c.cast(pl.String) for c in columns]
+    one = [_constant(c) for c in columns]  # a single topic or group: no hashing needed
+    parts = [c.unique() if v is None else v for c, v in zip(columns, one, strict=True)]
+    values = pl.concat(parts).unique().sort(nulls_last=True).to_list()
     known = [v for v in values if v is not None]
-    codes = [_codes(c.cast(pl.String), known) for c in columns]
+    codes = [
+        _codes(c, known) if v is None else np.full(c.len(), _codes(v, known)[0])
+        for c, v in zip(columns, one, strict=True)
+    ]
     if None not in values:
         values.append(None)
     return values, codes
+
+
+def _constant(column: pl.Series) -> pl.Series | None:
+    """The one value of a non-empty column holding a single non-null value, else None."""
+    if not column.len() or column.null_count():
+        return None
+    first = column.head(1)
+    return first if bool((column == first[0]).all()) else None
 
 
 def _codes(column: pl.Series, known: list[str]) -> np.ndarray:

@@ -2,9 +2,9 @@
 
 Counts come from ``np.bincount`` over the row of each delivery's event; first applications
 from ``np.minimum.at``. Reordering is found in two steps: adjacent descents of the first
-application time within each (topic, key) hash group, in creation order, pick the candidate
-keys (no descent means no reordering); an exact polars window function over those keys only
-then decides (``cum_max`` of the times applied before, by creation).
+application time within each (topic, key) hash bucket, in creation order, pick the candidate
+buckets (no descent means no reordering); an exact segmented running maximum over those
+buckets' events only, regrouped by exact key, then decides.
 """
 
 from __future__ import annotations
@@ -88,21 +88,59 @@ def _reordered(prep: Prepared, first: np.ndarray) -> tuple[np.ndarray, np.ndarra
     descent = (seg[1:] == seg[:-1]) & (w[1:] < w[:-1])
     if not descent.any():
         return reordered, prior
-    rows = order[np.isin(seg, np.unique(seg[1:][descent]))]
-    keys = prep.sends[rows].select("topic", "key", "created_s", "event_id")
-    exact = (
-        keys.with_columns(v=pl.Series(first[rows]).fill_nan(None), row=pl.Series(rows))
-        .sort("topic", "key", "created_s", "event_id", nulls_last=True)
-        .with_columns(
-            prior=pl.col("v")
-            .fill_null(float("-inf"))
-            .shift(1, fill_value=float("-inf"))
-            .cum_max()
-            .over("topic", "key")
-        )
-        .filter(pl.col("v") < pl.col("prior"))
-    )
-    hit = exact["row"].to_numpy()
-    reordered[hit] = True
-    prior[hit] = exact["prior"].to_numpy()
+    candidate = np.zeros(int(seg.max()) + 1, dtype=bool)
+    candidate[seg[1:][descent]] = True
+    pick = candidate[seg]
+    rows, new_key = _by_key(prep, order[pick], prep.key_hash[pick])
+    v = first[rows]
+    hit, before = _after_a_later_one(v, new_key)
+    reordered[rows[hit]] = True
+    prior[rows[hit]] = before[hit]
     return reordered, prior
+
+
+def _by_key(prep: Prepared, rows: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` (in bucket, creation order) regrouped by exact (topic, key), and where each
+    key starts.
+
+    A stable sort by the 64-bit hash keeps creation order within a key; if two keys share a
+    hash, an exact sort by the strings is used instead.
+    """
+    by_hash = np.argsort(h, kind="stable")
+    rows, h = rows[by_hash], h[by_hash]
+    keys = prep.sends.select("topic", "key")[rows]
+    same_hash = h[1:] == h[:-1]
+    same_key = (keys["topic"][1:] == keys["topic"][:-1]) & (keys["key"][1:] == keys["key"][:-1])
+    if (same_hash & ~same_key.to_numpy()).any():
+        exact = prep.sends.select("topic", "key", "created_s", "event_id")[rows]
+        by_string = exact.select(
+            pl.arg_sort_by("topic", "key", "created_s", "event_id", nulls_last=True)
+        ).to_series()
+        rows, keys = rows[by_string.to_numpy()], keys[by_string]
+        same_key = (keys["topic"][1:] == keys["topic"][:-1]) & (keys["key"][1:] == keys["key"][:-1])
+        same_hash = np.ones(same_hash.size, dtype=bool)
+    new_key = np.ones(rows.size, dtype=bool)
+    new_key[1:] = ~(same_hash & same_key.to_numpy())
+    return rows, new_key
+
+
+def _after_a_later_one(v: np.ndarray, new_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For values ``v`` grouped by key in creation order (NaN: none): whether some value
+    before it in its key is larger, and the largest such value (NaN when none before).
+
+    A segmented running maximum in one pass: each row carries ``key * (R + 1) + rank(v)``
+    (ranks 1..R, 0 for NaN), whose plain running maximum never reaches into an earlier key's
+    values.
+    """
+    finite = ~np.isnan(v)
+    values, inverse = np.unique(v[finite], return_inverse=True)
+    rank = np.zeros(v.size, dtype=np.int64)
+    rank[finite] = inverse + 1
+    key = np.cumsum(new_key)
+    width = values.size + 1
+    running = np.maximum.accumulate(key * width + rank)
+    before = np.full(v.size, -1, dtype=np.int64)
+    before[1:] = running[:-1]
+    prior_rank = np.where(before // width == key, before % width, 0)
+    prior = np.r_[np.nan, values][prior_rank]
+    return (rank > 0) & (rank < prior_rank), prior

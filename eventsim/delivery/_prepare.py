@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from eventsim.delivery._frames import deliveries_frame, log_frame, sends_frame
+from eventsim.delivery._frames import check_statuses, deliveries_frame, log_frame, sends_frame
 from eventsim.delivery._index import EventIndex, OffsetKeys, string_codes
 from eventsim.exceptions import ConfigError, DataFormatError, closest
 
@@ -28,12 +28,14 @@ class Prepared:
     sends: pl.DataFrame
     n: int
     acked: np.ndarray
-    key_order: np.ndarray  # sends rows with a key, grouped by (topic, key) hash, by creation
-    key_segment: np.ndarray  # hash segment of each entry of key_order (0, 1, ...)
+    key_order: np.ndarray  # sends rows with a key, by (topic, key) hash bucket, by creation
+    key_segment: np.ndarray  # hash bucket of each entry of key_order
+    key_hash: np.ndarray  # 64-bit (topic, key) hash of each entry of key_order
     log: pl.DataFrame
     log_key: np.ndarray
     log_visible: np.ndarray
     log_pos: np.ndarray
+    copies: np.ndarray  # per send: its visible records in the log
     log_extra: pl.DataFrame
     deliveries: pl.DataFrame
     d_group: np.ndarray
@@ -76,22 +78,30 @@ def prepare(
     d_pos = index.locate(d_eid)
     counted = (d_pos >= 0) & ~d_aborted
     delivered_any = np.bincount(d_pos[counted], minlength=index.size)
-    groups, scope, scope_topics = _scope(topics, s_topic, d["group"], subscriptions, group)
+    statuses, (status,) = string_codes([s["status"]])
+    check_statuses(statuses[: int(status.max(initial=-1)) + 1])
     group_names, (d_group,) = string_codes([d["group"]])
+    seen = group_names[: int(d_group.max(initial=-1)) + 1]
+    groups, scope, scope_topics = _scope(topics, s_topic, seen, subscriptions, group)
     where = {g: i for i, g in enumerate(groups)}
     d_group = np.array([where.get(g, -1) for g in group_names], dtype=np.int64)[d_group]
     keep = d_group >= 0
-    order, segment = _key_order(s)
+    order, segment, key_hash = _key_order(s, s_topic)
+    log_pos = index.locate(log_eid)
+    visible = ~log_aborted
+    copies = np.bincount(log_pos[visible & (log_pos >= 0)], minlength=index.size)
     return Prepared(
         sends=s,
         n=index.size,
-        acked=(s["status"] == "acked").to_numpy(),
+        acked=status == statuses.index("acked") if "acked" in statuses else status < 0,
         key_order=order,
         key_segment=segment,
+        key_hash=key_hash,
         log=log,
         log_key=log_key,
-        log_visible=~log_aborted,
-        log_pos=index.locate(log_eid),
+        log_visible=visible,
+        log_pos=log_pos,
+        copies=copies,
         log_extra=log_extra,
         deliveries=d.filter(pl.Series(keep)),
         d_group=d_group[keep],
@@ -190,14 +200,13 @@ def _find(sorted_keys: np.ndarray, keys: np.ndarray, bits: int) -> np.ndarray:
 def _scope(
     topics: list[str | None],
     s_topic: np.ndarray,
-    delivered_groups: pl.Series,
+    delivered_groups: list[str | None],
     subscriptions: Mapping[str, Sequence[str]] | None,
     group: str | None,
 ) -> tuple[list[str | None], list[np.ndarray], list[frozenset[str] | None]]:
     """The groups to account for and, per group, which sends and topics it accounts for."""
     subs = dict(subscriptions or {})
-    seen = delivered_groups.drop_nulls().unique().to_list()
-    known = sorted(set(subs) | set(seen))
+    known = sorted(set(subs) | {g for g in delivered_groups if g is not None})
     if group is not None:
         if known and group not in known:
             msg = f"group must be one of {', '.join(known)}; got {group!r}{closest(group, known)}"
@@ -218,31 +227,25 @@ def _scope(
     return groups, scope, scope_topics
 
 
-def _key_order(s: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Sends with a key, grouped by a hash of (topic, key), each group in creation order.
+def _key_order(s: pl.DataFrame, topic: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sends with a key, in 65,536 buckets by a hash of (topic, key), each in creation order.
 
-    Two keys may share a hash; such groups are merged, which can only add candidates to the
-    exact reordering check, never hide one. When the sends are in creation order, one sort of
-    (hash bits, row) composites does it; otherwise a sort by (hash, created_s, event_id).
+    A bucket merges several keys; merging can only add candidates to the exact reordering
+    check, never hide one (a non-decreasing merged sequence has non-decreasing parts), so the
+    hash (whatever polars version computes it) never changes a result. Buckets sort by radix.
+    Returns the rows, their buckets and their 64-bit hashes.
     """
-    rows = np.flatnonzero(s["key"].is_not_null().to_numpy())
-    keyed = s[rows] if rows.size < s.height else s
-    h = keyed.select(pl.struct("topic", "key").hash()).to_series().to_numpy()
-    created = keyed["created_s"].to_numpy()
-    eid = keyed["event_id"].to_numpy()
+    keyed = s["key"].is_not_null().to_numpy()
+    rows = np.flatnonzero(keyed)
+    mix = topic[rows].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    h = s["key"].hash().to_numpy()[rows] ^ mix
+    bucket = (h >> np.uint64(48)).astype(np.uint16)
+    created = s["created_s"].to_numpy()[rows]
+    eid = s["event_id"].to_numpy()[rows]
     later = (created[1:] > created[:-1]) | ((created[1:] == created[:-1]) & (eid[1:] > eid[:-1]))
     if bool(later.all()):
-        row_bits = max(int(h.size).bit_length(), 1)
-        comp = ((h >> np.uint64(row_bits)) << np.uint64(row_bits)) | np.arange(
-            h.size, dtype=np.uint64
-        )
-        comp = pl.Series(comp).sort().to_numpy()
-        order = (comp & np.uint64((1 << row_bits) - 1)).astype(np.int64)
-        hs = comp >> np.uint64(row_bits)
+        order = np.argsort(bucket, kind="stable")
     else:
-        frame = pl.DataFrame({"h": h, "c": created, "e": eid})
-        order = frame.select(pl.arg_sort_by("h", "c", "e", nulls_last=True)).to_series().to_numpy()
-        hs = h[order]
-    new = np.ones(hs.size, dtype=bool)
-    new[1:] = hs[1:] != hs[:-1]
-    return rows[order], np.cumsum(new) - 1
+        frame = pl.DataFrame({"b": bucket, "c": created, "e": eid})
+        order = frame.select(pl.arg_sort_by("b", "c", "e", nulls_last=True)).to_series().to_numpy()
+    return rows[order], bucket[order].astype(np.int64), h[order]

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from eventsim.delivery import _anomalies as find
@@ -178,20 +177,29 @@ def _classified(prep: Prepared, outs: list[Outcomes]) -> pl.DataFrame:
         "event_id", "topic", "partition", "key", "created_s", "status", "attempts", "acked_s"
     )
     frames = []
+    n = pl.col("n_applied")
+    outcome = (
+        pl.when(n == 0)
+        .then(pl.lit("lost"))
+        .when(n == 1)
+        .then(pl.lit("delivered_once"))
+        .otherwise(pl.lit("duplicated"))
+    )
     for out in outs:
-        n = out.n_applied
-        outcome = np.where(n == 0, "lost", np.where(n == 1, "delivered_once", "duplicated"))
-        frame = base.with_columns(
-            group=pl.lit(out.group, pl.String),
-            n_delivered=pl.Series(out.n_delivered, dtype=pl.Int64),
-            n_applied=pl.Series(n, dtype=pl.Int64),
-            outcome=pl.Series(outcome, dtype=pl.String),
-            reordered=pl.Series(out.reordered),
-            late=pl.Series(out.late),
-            first_applied_s=pl.Series(out.first_applied_s).fill_nan(None),
-            first_latency_s=pl.Series(out.first_latency_s).fill_nan(None),
-        ).filter(pl.Series(out.scope))
-        frames.append(frame.sort("event_id"))
+        frame = (
+            base.with_columns(
+                group=pl.lit(out.group, pl.String),
+                n_delivered=pl.Series(out.n_delivered, dtype=pl.Int64),
+                n_applied=pl.Series(out.n_applied, dtype=pl.Int64),
+                reordered=pl.Series(out.reordered),
+                late=pl.Series(out.late),
+                first_applied_s=pl.Series(out.first_applied_s).fill_nan(None),
+                first_latency_s=pl.Series(out.first_latency_s).fill_nan(None),
+            )
+            .filter(pl.Series(out.scope))
+            .with_columns(outcome=outcome)
+        )
+        frames.append(frame if frame["event_id"].is_sorted() else frame.sort("event_id"))
     columns = ["event_id", "group", *base.columns[1:]]
     columns += ["n_delivered", "n_applied", "outcome", "reordered", "late"]
     columns += ["first_applied_s", "first_latency_s"]

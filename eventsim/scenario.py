@@ -419,6 +419,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
 
 # -- building nested dataclasses from dicts ----------------------------------------------------
 def _build(cls: type, data: Any, prefix: str) -> Any:
+    if isinstance(data, cls):
+        return data
     if not isinstance(data, Mapping):
         msg = f"{prefix.rstrip('.') or 'scenario'} must be a table; got {data!r}"
         raise ScenarioError(msg)

@@ -222,18 +222,24 @@ def send_records(
         ids = ses * 10**9 + np.floor(
             _first_try(rec, ses, ready_s, lives) / cfg.transaction_interval_s
         ).astype(int)
-        ends = np.array([txn_end.get(int(i), np.inf) for i in ids])
+        ends = np.full(ids.shape[0], np.inf)
+        if txn_end:
+            known = np.fromiter(sorted(txn_end), dtype=np.int64)
+            values = np.array([txn_end[i] for i in known.tolist()], dtype=np.float64)
+            at = np.searchsorted(known, ids).clip(max=known.shape[0] - 1)
+            ends = np.where(known[at] == ids, values[at], np.inf)
         aborted = np.isin(ids, np.fromiter(txn_aborted, dtype=np.int64))
         txn = np.where(aborted, TXN_ABORTED, TXN_COMMITTED).astype(np.int8)
         stable = np.maximum(app, ends)
     if cfg.idempotent and rec.shape[0]:
+        # within each (partition, session), in sequence order, append times never go back:
+        # a running max per group, done at once by lifting each group above the previous
         order = np.lexsort((rec, ses, partition[rec]))
         keyed = partition[rec][order] * (len(lives) + 1) + ses[order]
+        group = np.concatenate([[0], np.cumsum(np.diff(keyed) != 0)])
         app_sorted = app[order]
-        for k in np.unique(keyed):
-            sel = keyed == k
-            app_sorted[sel] = np.maximum.accumulate(app_sorted[sel])
-        app[order] = app_sorted
+        lift = (float(np.ptp(app_sorted)) + 1.0) * group
+        app[order] = np.maximum.accumulate(app_sorted + lift) - lift
         stable = np.maximum(stable, app)
     return SendOutcome(rec, app, txn, stable, attempts, status, acked, requests)
 
@@ -271,37 +277,26 @@ def _attempt_session(
     fire_and_forget = cfg.acks == "0"
     lag = log.replication_lag_s
     while pending.shape[0]:
-        requests += int(np.unique(np.round(t, 9)).shape[0])
+        requests += _distinct(t)
         attempts[pending] += 1
         m = pending.shape[0]
         arrive = t + cfg.network_delay_s
         extra = _active(t, links.delay)
         if extra.any():
             arrive = arrive + rng.exponential(1.0, m) * extra
-        p = partition[pending]
-        leader = np.empty(m, dtype=np.int64)
-        isr = np.empty(m, dtype=np.int64)
-        paused = np.zeros(m, dtype=np.bool_)
-        pause_end = arrive.copy()
-        lost_at = np.full(m, np.inf)
-        for part in np.unique(p):
-            sel = p == part
-            tl = timelines[int(part)]
-            seg = tl.segment(arrive[sel])
-            leader[sel] = tl.leader[seg]
-            isr[sel] = tl.isr[seg]
-            paused[sel] = tl.paused[seg]
-            pause_end[sel] = np.where(tl.paused[seg], tl.pause_end[seg], arrive[sel])
-            for crash_t, since in tl.truncations:
-                hit = sel & (pause_end > since) & (pause_end <= crash_t)
-                lost_at[hit] = np.minimum(lost_at[hit], crash_t)
+        leader, isr, paused, pause_end, lost_at = _broker_view(
+            partition[pending], arrive, timelines
+        )
         cut = np.zeros(m, dtype=np.bool_)
         for b, spans in links.cut.items():
             for s, e in spans:
                 cut |= (leader == b) & (arrive >= s) & (arrive < e)
-        drop_req = rng.random(m) < _active(t, links.drop)
-        drop_resp = rng.random(m) < _active(t, links.drop)
-        dup = rng.random(m) < _active(t, links.dup)
+        if links.drop or links.dup:
+            drop_req = rng.random(m) < _active(t, links.drop)
+            drop_resp = rng.random(m) < _active(t, links.drop)
+            dup = rng.random(m) < _active(t, links.dup)
+        else:
+            drop_req = drop_resp = dup = np.zeros(m, dtype=np.bool_)
         offline = leader < 0
         too_few = (cfg.acks == "all") & (isr < log.min_insync_replicas)
         fast_fail = offline | too_few
@@ -336,3 +331,52 @@ def _attempt_session(
         pending, t, k = pending[retry], next_t[retry], k[retry] + 1
     gone = np.concatenate(interrupted) if interrupted else np.empty(0, dtype=np.int64)
     return gone, requests
+
+
+def _distinct(t: np.ndarray) -> int:
+    """Number of distinct send times (one produce request each)."""
+    if t.shape[0] < 2:
+        return int(t.shape[0])
+    r = np.sort(np.round(t, 9))
+    return int(1 + np.count_nonzero(np.diff(r)))
+
+
+def _broker_view(
+    part: np.ndarray, arrive: np.ndarray, timelines: list[PartitionTimeline]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Leader, ISR size, pause state, pause end and truncation time at each arrival.
+
+    Records are grouped by partition once (a stable sort), so each partition's timeline is
+    looked up on a contiguous slice.
+    """
+    m = part.shape[0]
+    leader = np.empty(m, dtype=np.int64)
+    isr = np.empty(m, dtype=np.int64)
+    paused = np.zeros(m, dtype=np.bool_)
+    pause_end = arrive.copy()
+    lost_at = np.full(m, np.inf)
+    order = np.argsort(part, kind="stable")
+    sorted_part = part[order]
+    bounds = np.flatnonzero(np.diff(sorted_part)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [m]])
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        idx = order[a:b]
+        tl = timelines[int(sorted_part[a])]
+        at = arrive[idx]
+        if tl.starts.shape[0] == 1:
+            leader[idx] = tl.leader[0]
+            isr[idx] = tl.isr[0]
+            continue
+        seg = tl.segment(at)
+        leader[idx] = tl.leader[seg]
+        isr[idx] = tl.isr[seg]
+        stalled = tl.paused[seg]
+        paused[idx] = stalled
+        end = np.where(stalled, tl.pause_end[seg], at)
+        pause_end[idx] = end
+        for crash_t, since in tl.truncations:
+            hit = (end > since) & (end <= crash_t)
+            if hit.any():
+                lost_at[idx[hit]] = np.minimum(lost_at[idx[hit]], crash_t)
+    return leader, isr, paused, pause_end, lost_at

@@ -16,11 +16,15 @@ from typing import Any
 from eventsim.delivery.check import ANOMALIES, check, classify_events, recount_from_parquet
 from eventsim.delivery.presets import PRESETS, apply_preset
 from eventsim.delivery.send import SENDS_SCHEMA, SendOutcome, send_records
+from eventsim.delivery.timeline import FATES, REASONS, TIMELINE_SCHEMA, crash_timeline
 from eventsim.verdict import CheckResult
 
 __all__ = [
     "ANOMALIES",
     "COMPARE_SCHEMA",
+    "FATES",
+    "REASONS",
+    "TIMELINE_SCHEMA",
     "PRESETS",
     "SENDS_SCHEMA",
     "CheckResult",
@@ -29,12 +33,25 @@ __all__ = [
     "check",
     "classify_events",
     "compare_delivery",
+    "crash_lanes",
+    "crash_timeline",
+    "plot_cost",
+    "plot_crash_timeline",
+    "plot_outcomes",
     "recount_from_parquet",
     "send_records",
     "summary",
 ]
 
-_WHERE = {"COMPARE_SCHEMA": "compare", "compare_delivery": "compare", "summary": "compare"}
+_WHERE = {
+    "COMPARE_SCHEMA": "compare",
+    "compare_delivery": "compare",
+    "summary": "compare",
+    "crash_lanes": "plot",
+    "plot_cost": "plot",
+    "plot_crash_timeline": "plot",
+    "plot_outcomes": "plot",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -63,14 +63,20 @@ def _rows(frame: pl.DataFrame, name: str, evidence: pl.Expr, **cols: pl.Expr) ->
 def business(prep: Prepared, out: Outcomes, late_after_s: float | None) -> list[pl.DataFrame]:
     """``lost``, ``duplicated``, ``reordered`` and ``late`` rows of one group (offset null)."""
     base = prep.sends.select("event_id", "topic", "partition", "key", "status", "attempts")
-    base = base.with_columns(
-        group=pl.lit(out.group, pl.String),
-        n_delivered=pl.Series(out.n_delivered),
-        n_applied=pl.Series(out.n_applied),
-        first_applied_s=pl.Series(out.first_applied_s).fill_nan(None),
-        first_latency_s=pl.Series(out.first_latency_s).fill_nan(None),
-        prior_applied_s=pl.Series(out.prior_applied_s).fill_nan(None),
-    )
+    per_event = {
+        "n_delivered": out.n_delivered,
+        "n_applied": out.n_applied,
+        "first_applied_s": out.first_applied_s,
+        "first_latency_s": out.first_latency_s,
+        "prior_applied_s": out.prior_applied_s,
+    }
+
+    def rows_of(mask: np.ndarray) -> pl.DataFrame:
+        at = np.flatnonzero(mask)
+        extra = {k: pl.Series(k, v[at]) for k, v in per_event.items()}
+        extra = {k: v.fill_nan(None) if v.dtype.is_float() else v for k, v in extra.items()}
+        return base[at].with_columns(group=pl.lit(out.group, pl.String), **extra)
+
     no_offset = {"offset": pl.lit(None, pl.Int64)}
     found = []
     masks = {
@@ -109,7 +115,7 @@ def business(prep: Prepared, out: Outcomes, late_after_s: float | None) -> list[
     }
     for name, mask in masks.items():
         if mask.any():
-            found.append(_rows(base.filter(pl.Series(mask)), name, evidence[name], **no_offset))
+            found.append(_rows(rows_of(mask), name, evidence[name], **no_offset))
     return found
 
 
@@ -254,9 +260,13 @@ def _segments(prep: Prepared) -> np.ndarray:
     gen = d["generation"].fill_null(0).to_numpy().astype(np.int64)
     gen = gen - gen.min()
     tp = prep.d_key >> prep.keys.bits
-    seg = prep.d_group.astype(np.int64)
-    for part, size in ((member, member.max() + 1), (gen, gen.max() + 1), (tp, tp.max() + 1)):
-        seg = seg * int(size) + part
+    parts = [prep.d_group.astype(np.int64), member, gen, tp]
+    sizes = [int(p.max()) + 1 for p in parts]
+    if np.prod([float(n) for n in sizes]) >= 2.0**62:  # e.g. huge generation numbers
+        return np.unique(np.stack(parts, axis=1), axis=0, return_inverse=True)[1].ravel()
+    seg = parts[0]
+    for part, size in zip(parts[1:], sizes[1:], strict=True):
+        seg = seg * size + part
     return seg
 
 

@@ -88,6 +88,12 @@ def _require(frame: pl.DataFrame, name: str, columns: list[str]) -> None:
         raise DataFormatError(msg)
 
 
+def _no_nulls(frame: pl.DataFrame, name: str, column: str) -> None:
+    if frame.get_column(column).null_count():
+        msg = f"{name}.{column} must not be null; {frame[column].null_count()} null(s)"
+        raise DataFormatError(msg)
+
+
 def _cast(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.LazyFrame:
     return frame.lazy().select(pl.col(c).cast(t) for c, t in schema.items())
 
@@ -98,6 +104,7 @@ def sends_frame(frame: pl.DataFrame) -> pl.LazyFrame:
     (Statuses and repeated event ids are checked where they are coded, in ``_prepare``.)
     """
     _require(frame, "sends", list(SENDS_SCHEMA))
+    _no_nulls(frame, "sends", "event_id")
     return _cast(frame, SENDS_SCHEMA)
 
 
@@ -112,6 +119,7 @@ def check_statuses(values: list[str | None]) -> None:
 def log_frame(frame: pl.DataFrame) -> pl.LazyFrame:
     """The log's ``topic, partition, offset, event_id, txn_state`` (null when absent)."""
     _require(frame, "events", [c for c in LOG_SCHEMA if c != "txn_state"])
+    _no_nulls(frame, "events", "event_id")
     if "txn_state" not in frame.columns:
         frame = frame.select(*list(LOG_SCHEMA)[:-1], txn_state=pl.lit(None, pl.String))
     return _cast(frame, LOG_SCHEMA)
@@ -124,6 +132,7 @@ def deliveries_frame(frame: pl.DataFrame) -> pl.LazyFrame:
     """
     optional = {"generation", "poll", "applied"}
     _require(frame, "deliveries", [c for c in DELIVERIES_SCHEMA if c not in optional])
+    _no_nulls(frame, "deliveries", "event_id")
     lf = frame.lazy().with_row_index("row")
     defaults = {
         "generation": pl.lit(0, pl.Int32),

@@ -20,6 +20,8 @@ from eventsim.exceptions import ConfigError, DataFormatError, closest
 
 __all__ = ["Prepared", "prepare"]
 
+_DIRECT_CODES = 1 << 20  # partition codes below this index a table directly
+
 
 @dataclass
 class Prepared:
@@ -63,33 +65,36 @@ def prepare(
     s = sends_frame(sends).collect()
     log = log_frame(events).collect()
     d = deliveries_frame(deliveries).collect()
+    # sends: row of each event id, statuses, keys in creation order
+    index = EventIndex(s["event_id"].to_numpy())
+    statuses, (status,) = string_codes([s["status"]])
+    check_statuses(statuses[: int(status.max(initial=-1)) + 1])
     topics, (s_topic, l_topic, d_topic) = string_codes([s["topic"], log["topic"], d["topic"]])
+    order, segment, key_hash = _key_order(s, s_topic)
+    # the log: one record per offset, sorted by (topic, partition, offset)
     keys = _offset_keys(len(topics), log, d)
     log_key = keys.encode(l_topic, log["partition"].to_numpy(), log["offset"].to_numpy())
     log, log_key, log_extra = _one_record_per_offset(log, log_key)
-    index = EventIndex(s["event_id"].to_numpy())
     log_eid = log["event_id"].to_numpy()
+    log_pos = index.locate(log_eid)
+    visible = ~(log["txn_state"] == "aborted").fill_null(value=False).to_numpy()
+    copies = np.bincount(log_pos[visible & (log_pos >= 0)], minlength=index.size)
+    # deliveries: their event's send row and the log record at their offset
+    d_eid = d["event_id"].to_numpy()
     d_key = keys.encode(d_topic, d["partition"].to_numpy(), d["offset"].to_numpy())
     d_log = _find(log_key, d_key, keys.bits)
-    d_eid = d["event_id"].to_numpy()
-    log_aborted = (log["txn_state"] == "aborted").fill_null(value=False).to_numpy()
     d_log_eid = _at(log_eid, d_log, -1)
-    d_aborted = _at(log_aborted, d_log, fill=False) & (d_log_eid == d_eid)
+    d_aborted = _at(~visible, d_log, fill=False) & (d_log_eid == d_eid)
     d_pos = index.locate(d_eid)
     counted = (d_pos >= 0) & ~d_aborted
     delivered_any = np.bincount(d_pos[counted], minlength=index.size)
-    statuses, (status,) = string_codes([s["status"]])
-    check_statuses(statuses[: int(status.max(initial=-1)) + 1])
+    # the groups accounted for
     group_names, (d_group,) = string_codes([d["group"]])
     seen = group_names[: int(d_group.max(initial=-1)) + 1]
     groups, scope, scope_topics = _scope(topics, s_topic, seen, subscriptions, group)
     where = {g: i for i, g in enumerate(groups)}
     d_group = np.array([where.get(g, -1) for g in group_names], dtype=np.int64)[d_group]
     keep = d_group >= 0
-    order, segment, key_hash = _key_order(s, s_topic)
-    log_pos = index.locate(log_eid)
-    visible = ~log_aborted
-    copies = np.bincount(log_pos[visible & (log_pos >= 0)], minlength=index.size)
     return Prepared(
         sends=s,
         n=index.size,
@@ -175,26 +180,29 @@ def _find(sorted_keys: np.ndarray, keys: np.ndarray, bits: int) -> np.ndarray:
     tp = sorted_keys >> bits
     start = np.flatnonzero(np.r_[True, tp[1:] != tp[:-1]])
     end = np.r_[start[1:], tp.size]
-    span = (sorted_keys[end - 1] - sorted_keys[start]) + 1
-    size = int(max(tp[-1], (keys >> bits).max())) + 1
-    first_row = np.full(size, -1, dtype=np.int64)
-    first_row[tp[start]] = start
-    first_key = np.zeros(size, dtype=np.int64)
-    first_key[tp[start]] = sorted_keys[start]
-    dense = np.zeros(size, dtype=bool)
-    dense[tp[start]] = span == end - start
-    count = np.zeros(size, dtype=np.int64)
-    count[tp[start]] = end - start
-    ktp = keys >> bits
-    rel = keys - first_key[ktp]
-    direct = dense[ktp]
-    hit = direct & (first_row[ktp] >= 0) & (rel >= 0) & (rel < count[ktp])
-    out[hit] = first_row[ktp[hit]] + rel[hit]
-    search = ~direct & (first_row[ktp] >= 0)
+    part = _partition_index(tp[start], keys >> bits)  # -1: partition absent from the log
+    known = part >= 0
+    first_row, count = start[part], end[part] - start[part]
+    rel = keys - sorted_keys[first_row]
+    contiguous = (sorted_keys[end - 1] - sorted_keys[start] + 1 == end - start)[part]
+    direct = known & contiguous
+    hit = direct & (rel >= 0) & (rel < count)
+    out[hit] = first_row[hit] + rel[hit]
+    search = known & ~contiguous
     if search.any():
         at = np.searchsorted(sorted_keys, keys[search]).clip(max=sorted_keys.size - 1)
         out[search] = np.where(sorted_keys[at] == keys[search], at, -1)
     return out
+
+
+def _partition_index(present: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index in the sorted codes ``present`` of each code in ``wanted``, -1 if absent."""
+    if present[-1] < _DIRECT_CODES:
+        table = np.full(int(present[-1]) + 2, -1, dtype=np.int64)  # last slot: absent
+        table[present] = np.arange(present.size)
+        return table[np.minimum(wanted, table.size - 1)]
+    at = np.searchsorted(present, wanted).clip(max=present.size - 1)
+    return np.where(present[at] == wanted, at, -1)
 
 
 def _scope(

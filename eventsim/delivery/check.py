@@ -2,7 +2,10 @@
 read as Kafka promises?
 
 Pure analysis over a run's frames (``sends``, ``events``, ``deliveries``; schemas in
-:mod:`eventsim.delivery._frames`), with polars joins and group-bys, no simulation.
+:mod:`eventsim.delivery._frames`), no simulation. The joins are array lookups on integer
+codes (an event-id index, one Int64 per topic/partition/offset, per-partition offset tables)
+and the group-bys are ``np.bincount``; polars normalises the frames and builds the anomaly
+rows and their evidence. About 2-3 million events per second here (``bench_checker.py``).
 
 Two levels of verdict:
 

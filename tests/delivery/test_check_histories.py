@@ -8,7 +8,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from eventsim.delivery.check import ANOMALIES, ANOMALY_SCHEMA, check, classify_events
+from eventsim.delivery.check import (
+    ANOMALIES,
+    ANOMALY_SCHEMA,
+    check,
+    classify_events,
+    recount_from_parquet,
+)
 from eventsim.exceptions import ConfigError, DataFormatError
 
 
@@ -264,6 +270,24 @@ def test_nonmonotonic_poll() -> None:
             ("nonmonotonic-poll", 1, 0, "g", "g/m0 gen 1: offset 0 after offset 1"),
         ),
     )
+
+
+def test_huge_generation_and_partition_numbers() -> None:
+    # segment codes would overflow Int64: the checker falls back to exact dense codes
+    top, bottom, far = 2**31 - 1, -(2**31), 2**31 - 2
+    d = deliveries(
+        ("m0", top, 0, 0, 1, 1.5),
+        ("m0", top, 0, 1, 2, 2.5),
+        ("m0", bottom, 1, 0, 1, 2.6),
+        ("m0", top, 2, 0, 1, 2.7),
+    ).with_columns(partition=pl.lit(far, pl.Int32))
+    lg = THREE_LOG.with_columns(partition=pl.lit(far, pl.Int32))
+    assert run(THREE, lg, d).counts() == {
+        "duplicated": 1,
+        "lost": 1,
+        "nonmonotonic-poll": 1,
+        "unseen": 1,
+    }
 
 
 def test_rewind_in_a_new_generation_is_monotonic() -> None:
@@ -544,6 +568,10 @@ def test_bad_frames() -> None:
         run(pl.concat([THREE, THREE.head(1)]), THREE_LOG, d)
     with pytest.raises(DataFormatError, match="offset must be >= 0"):
         run(THREE, log((-1, 1)), d)
+    with pytest.raises(DataFormatError, match=r"deliveries\.event_id must not be null; 1 null"):
+        run(THREE, THREE_LOG, d.with_columns(event_id=pl.lit(None, pl.Int64)))
+    with pytest.raises(DataFormatError, match="does not exist"):
+        recount_from_parquet("/nonexistent/run.parquet")
 
 
 def test_evidence_from_deliveries_in_several_chunks() -> None:

@@ -245,8 +245,10 @@ def check(
         ``evidence`` String (short, human-readable). Names and definitions: :data:`ANOMALIES`.
         ``info`` holds ``produced`` (events sent), ``groups``, ``delivered_once``, ``lost``,
         ``duplicated``, ``reordered``, ``late`` (counted over groups × events), ``outcomes``
-        (outcome → count), ``anomalies`` (every name → rows), ``by_group`` (group → the same
-        outcome counts) and ``allowed``.
+        (outcome → count), ``exactly_once`` (no event lost or duplicated: the business-level
+        verdict, True under effectively-once even when the log holds duplicates),
+        ``anomalies`` (every name → rows), ``by_group`` (group → the same outcome counts)
+        and ``allowed``.
 
     Raises
     ------
@@ -363,6 +365,7 @@ def _info(
         "groups": list(prep.groups),
         **total,
         "outcomes": {o: total[o] for o in OUTCOMES},
+        "exactly_once": total["lost"] == 0 and total["duplicated"] == 0,
         "anomalies": counts,
         "by_group": by_group,
         "allowed": allowed,

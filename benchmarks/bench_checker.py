@@ -31,7 +31,7 @@ import time
 import numpy as np
 import polars as pl
 
-from eventsim.delivery.check import check, classify_events
+from eventsim.delivery.checker import check, classify_events
 
 N_EVENTS = 1_000_000
 TARGET_PER_S = 2_000_000

@@ -142,32 +142,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=cmd_demo)
 
-    for extend in _extensions():
-        extend(sub)
+    for name, (_, _, text) in _EXTERNAL.items():
+        p = sub.add_parser(name, help=text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(handler=_external, external=name)
     return parser
 
 
-def _extensions() -> list[Callable[[Any], None]]:
-    """Subcommands contributed by the analysis subpackages (loaded only if present)."""
+#: Subcommands of the analysis subpackages: name → (module, function adding the parser, help).
+#: They load only when run, so ``eventsim --help`` stays fast.
+_EXTERNAL = {
+    "compare-delivery": (
+        "eventsim.delivery.cli",
+        "add_parser",
+        "compare delivery semantics under faults",
+    ),
+    "check-history": (
+        "eventsim.consistency.cli",
+        "add_parser",
+        "check a recorded history for linearizability",
+    ),
+    "sweep": ("eventsim.sweep.cli", "add_sweep_parser", "run a parameter sweep"),
+}
+
+
+def _external(args: argparse.Namespace) -> int:
+    """Load the subcommand's module, parse its own arguments and run it."""
     import importlib
 
-    found = []
-    for module, name in (
-        ("eventsim.delivery.cli", "add_parser"),
-        ("eventsim.consistency.cli", "add_parser"),
-        ("eventsim.sweep.cli", "add_sweep_parser"),
-    ):
-        try:
-            found.append(getattr(importlib.import_module(module), name))
-        except ModuleNotFoundError:
-            continue
-    return found
+    module, function, _ = _EXTERNAL[args.external]
+    parser = argparse.ArgumentParser(prog="eventsim")
+    sub = parser.add_subparsers(dest="command", required=True)
+    getattr(importlib.import_module(module), function)(sub)
+    inner = parser.parse_args([args.external, *args.rest])
+    handler = getattr(inner, "handler", None) or inner.func
+    return int(handler(inner))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``eventsim`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv and argv[0] in _EXTERNAL:  # its own parser handles everything after the name
+        args = argparse.Namespace(handler=_external, external=argv[0], rest=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     try:
         handler = getattr(args, "handler", None) or args.func
         return int(handler(args))

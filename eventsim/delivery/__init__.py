@@ -2,22 +2,16 @@
 
 ``compare_delivery(scenario, semantics=[...])`` runs one scenario and fault schedule under each
 preset (:data:`PRESETS`: at-most-once, at-least-once, exactly-once, effectively-once) and
-counts every event; ``check(result)`` gives the verdict of one run. Names load lazily (the
-engine imports :mod:`eventsim.delivery.send`, and :func:`compare_delivery` imports the engine).
+counts every event; ``check(result)`` gives the verdict of one run (module
+:mod:`eventsim.delivery.checker`). Names load lazily: the engine imports
+:mod:`eventsim.delivery.send`, :func:`compare_delivery` imports the engine, and
+``eventsim --help`` should not pay for polars.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
-
-# ``check`` is both a submodule and the function; importing the function here binds the name
-# to the function for good (the engine-free modules load eagerly, ``compare`` lazily).
-from eventsim.delivery.check import ANOMALIES, check, classify_events, recount_from_parquet
-from eventsim.delivery.presets import PRESETS, apply_preset
-from eventsim.delivery.send import SENDS_SCHEMA, SendOutcome, send_records
-from eventsim.delivery.timeline import FATES, REASONS, TIMELINE_SCHEMA, crash_timeline
-from eventsim.verdict import CheckResult
 
 __all__ = [
     "ANOMALIES",
@@ -44,6 +38,19 @@ __all__ = [
 ]
 
 _WHERE = {
+    "ANOMALIES": "checker",
+    "check": "checker",
+    "classify_events": "checker",
+    "recount_from_parquet": "checker",
+    "PRESETS": "presets",
+    "apply_preset": "presets",
+    "SENDS_SCHEMA": "send",
+    "SendOutcome": "send",
+    "send_records": "send",
+    "FATES": "timeline",
+    "REASONS": "timeline",
+    "TIMELINE_SCHEMA": "timeline",
+    "crash_timeline": "timeline",
     "COMPARE_SCHEMA": "compare",
     "compare_delivery": "compare",
     "summary": "compare",
@@ -55,6 +62,10 @@ _WHERE = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "CheckResult":
+        from eventsim.verdict import CheckResult
+
+        return CheckResult
     module = _WHERE.get(name)
     if module is None:
         msg = f"module 'eventsim.delivery' has no attribute {name!r}"

@@ -1,6 +1,6 @@
 """Finders of the delivery checker's named anomalies, each returning rows of ANOMALY_SCHEMA.
 
-The definitions are in :data:`eventsim.delivery.check.ANOMALIES`. Finders pick the offending
+The definitions are in :data:`eventsim.delivery.checker.ANOMALIES`. Finders pick the offending
 rows with array masks over a :class:`~eventsim.delivery._prepare.Prepared` run, then build
 their (usually small) frames and evidence text with polars.
 """

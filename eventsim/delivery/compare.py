@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from eventsim.delivery.check import check
+from eventsim.delivery.checker import check
 from eventsim.delivery.presets import PRESETS, apply_preset
 from eventsim.scenario import Scenario
 from eventsim.sim.engine import run

@@ -14,7 +14,7 @@ the frames (no simulation needed):
 ``redelivered``
     Delivered more than once: the producer resent it (two copies in the log) or the group
     processed it and crashed or rebalanced before committing (one offset delivered twice).
-    ``outcome`` (from :func:`~eventsim.delivery.check.classify_events`) still tells whether
+    ``outcome`` (from :func:`~eventsim.delivery.checker.classify_events`) still tells whether
     the sink applied it twice (``duplicated``) or dropped the repeat (``delivered_once``).
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from eventsim.delivery.check import classify_events
+from eventsim.delivery.checker import classify_events
 from eventsim.exceptions import ConfigError, DataFormatError
 
 __all__ = ["FATES", "REASONS", "TIMELINE_SCHEMA", "crash_timeline"]

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from eventsim.delivery.check import (
+from eventsim.delivery.checker import (
     ANOMALIES,
     ANOMALY_SCHEMA,
     check,

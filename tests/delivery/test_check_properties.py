@@ -11,7 +11,7 @@ import polars as pl
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from eventsim.delivery.check import check, classify_events, recount_from_parquet
+from eventsim.delivery.checker import check, classify_events, recount_from_parquet
 
 LATE_S = 1.0
 ACKED_OR_NOT = ["acked", "acked", "failed", "unacked"]

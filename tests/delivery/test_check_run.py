@@ -8,7 +8,7 @@ import pytest
 
 import eventsim as es
 from eventsim.delivery import apply_preset
-from eventsim.delivery.check import check, recount_from_parquet
+from eventsim.delivery.checker import check, recount_from_parquet
 
 BASE = es.Scenario(
     workload="synthetic",

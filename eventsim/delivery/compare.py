@@ -30,6 +30,7 @@ COMPARE_SCHEMA: dict[str, pl.DataType] = {
     "latency_p99_ms": pl.Float64(),
     "throughput_per_s": pl.Float64(),
     "messages": pl.Int64(),
+    "effect_once": pl.Boolean(),
     "valid": pl.Boolean(),
     "run_s": pl.Float64(),
 }
@@ -66,6 +67,7 @@ def summary(result: RunResult, *, late_after_s: float | None = None) -> dict[str
         "latency_p99_ms": _ms(lat.quantile(0.99)) if lat.len() else None,
         "throughput_per_s": round(applied.height / result.scenario.duration, 3),
         "messages": int(sum(wire.values())),
+        "effect_once": info.get("exactly_once"),
         "valid": verdict.valid,
     }
 
@@ -85,8 +87,11 @@ def compare_delivery(
         One row per preset, columns :data:`COMPARE_SCHEMA`: ``semantics``, ``produced``,
         ``delivered_once``, ``lost``, ``duplicated``, ``reordered``, ``lost_writes`` (acked
         but gone), ``latency_p50_ms``, ``latency_p99_ms``, ``throughput_per_s``, ``messages``
-        (produce requests and responses, fetches, commits, transaction markers), ``valid``
-        (the checker's verdict), ``run_s`` (wall time).
+        (produce requests and responses, fetches, commits, transaction markers),
+        ``effect_once`` (every event took effect exactly once in every group: nothing lost,
+        nothing duplicated), ``valid`` (the checker's strict verdict, which also counts
+        log-level anomalies such as duplicate records an idempotent sink absorbed),
+        ``run_s`` (wall time).
 
     Examples
     --------

@@ -129,7 +129,8 @@ def plot_event_mix(mix: pl.DataFrame, *, ax: Axes | None = None, top: int = 15) 
         labels.append(f"({rest.height} other)")
         counts.append(int(rest["n_events"].sum()))
         topics.append("other")
-    colors = _colors(list(dict.fromkeys(topics)))
+    colors = _colors(list(dict.fromkeys(t for t in topics if t != "other")))
+    colors["other"] = "tab:gray"
     y = list(range(len(labels)))
     for topic in dict.fromkeys(topics):
         idx = [i for i, t in enumerate(topics) if t == topic]
@@ -137,6 +138,8 @@ def plot_event_mix(mix: pl.DataFrame, *, ax: Axes | None = None, top: int = 15) 
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xscale("log")
+    if counts:
+        ax.set_xlim(left=min(counts) / 3)  # short bars stay visible on the log axis
     ax.set_xlabel("events (log scale)")
     ax.legend(loc="lower right", fontsize="small")
     return ax

@@ -59,6 +59,8 @@ def test_event_mix_bars_follow_the_counts_and_lump_the_rest(ax):
     assert widths == [2, 2, 6]  # the two rest rows summed into one bar
     assert ax.get_xscale() == "log"
     assert labels(ax.get_legend().get_texts()) == ["a", "b", "other"]
+    assert to_hex(ax.patches[-1].get_facecolor()) == to_hex("tab:gray")
+    assert ax.get_xlim()[0] == pytest.approx(2 / 3)
 
 
 def test_rank_frequency_draws_one_log_log_line_per_group(ax):

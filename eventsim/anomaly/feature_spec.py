@@ -53,6 +53,7 @@ __all__ = [
     "WORKLOAD_FEATURES",
     "FeatureSpec",
     "feature_columns",
+    "feature_resolutions",
     "feature_schema",
     "features_for",
 ]
@@ -232,6 +233,24 @@ def feature_columns(frame: pl.DataFrame) -> list[str]:
     ['event_rate_per_s', 'distinct_keys']
     """
     return [c for c, t in frame.schema.items() if c not in BOOKKEEPING and t.is_numeric()]
+
+
+def feature_resolutions(spec: FeatureSpec) -> dict[str, float]:
+    """Count quantum of the count-like features (for Poisson noise floors).
+
+    A rate moves by ``1 / window_s`` per event; a distinct-key count by 1.
+
+    Examples
+    --------
+    >>> feature_resolutions(FeatureSpec(window_s=60))["event_rate_per_s"]
+    0.016666666666666666
+    """
+    per_event = 1.0 / spec.window_s
+    return {
+        "event_rate_per_s": per_event,
+        "top_entity_rate_per_s": per_event,
+        "distinct_keys": 1.0,
+    }
 
 
 #: Workload name → the feature spec that sees its incidents (streams per topic).

@@ -39,7 +39,13 @@ DELIVERY_SCHEMA: dict[str, pl.DataType] = {
 
 
 class Sink:
-    """Accounts every processed record of one group, in columns (one chunk per poll).
+    """Accounts every processed record of one group, in columns.
+
+    A member calls :meth:`note` right after a poll (the sink copies the offsets, event ids and
+    creation times of the polled rows, so later storage moves by retention or compaction do
+    not matter), then :meth:`complete` once processing finished (with when it started and
+    which rows took effect) or :meth:`cancel` if it crashed first. :meth:`frame` concatenates
+    everything once.
 
     ``idempotent`` sinks remember the event ids they applied and skip repeats
     (``applied=False``); plain sinks apply every delivery.
@@ -49,10 +55,10 @@ class Sink:
         self.group = group
         self._members: dict[str, int] = {}
         self._topics: dict[str, int] = {}
-        self._chunks: list[tuple[np.ndarray, ...]] = []
         self._seen = np.zeros(n_events, dtype=np.bool_) if idempotent else None
         self.polls = 0
         self.commits = 0
+        self._polls: list[list[Any]] = []
 
     @property
     def idempotent(self) -> bool:
@@ -70,81 +76,84 @@ class Sink:
         self._seen[event_ids] = True
         return fresh & once
 
-    def record(
-        self,
-        member: str,
-        generation: int,
-        batches: list[tuple[RecordBatch, np.ndarray | None]],
-        start_s: float,
-        per_record_s: float,
-        applied: np.ndarray | None,
+    def note(
+        self, member: str, generation: int, batches: list[tuple[RecordBatch, np.ndarray | None]]
+    ) -> int:
+        """Copy what identifies the polled rows (``(batch, row mask or None)`` pairs); returns
+        a handle for :meth:`complete` or :meth:`cancel`."""
+        cols: list[list[np.ndarray]] = [[], [], []]
+        sizes, topics, partitions = [], [], []
+        for b, rows in batches:
+            for out, name in zip(cols, ("offset", "event_id", "timestamp_s"), strict=True):
+                col = b.column(name)
+                out.append(col.copy() if rows is None else col[rows])
+            sizes.append(cols[0][-1].shape[0])
+            topics.append(self._topics.setdefault(b.topic, len(self._topics)))
+            partitions.append(b.partition)
+        self._polls.append(
+            [
+                self._members.setdefault(member, len(self._members)),
+                generation,
+                self.polls,
+                [c[0] if len(c) == 1 else np.concatenate(c) for c in cols],
+                (sizes, topics, partitions),
+                None,  # (start_s, per_record_s, applied) once complete
+            ]
+        )
+        return len(self._polls) - 1
+
+    def complete(
+        self, handle: int, start_s: float, per_record_s: float, applied: np.ndarray | None
     ) -> None:
-        """Record the processed rows (``(batch, row mask or None for all)`` pairs) of one poll,
-        in order: the k-th row completes at ``start_s + k * per_record_s``. ``applied`` None
-        means every row took effect. Columns are gathered once, in :meth:`frame`."""
-        m = self._members.setdefault(member, len(self._members))
-        parts = [
-            (
-                self._topics.setdefault(b.topic, len(self._topics)),
-                b.partition,
-                b.source,
-                b.lo,
-                b.hi,
-                rows,
-            )
-            for b, rows in batches
-        ]
-        self._chunks.append((m, generation, self.polls, parts, start_s, per_record_s, applied))
+        """Processing of a noted poll finished: its k-th row completed at
+        ``start_s + k * per_record_s``; ``applied`` None means every row took effect."""
+        self._polls[handle][5] = (start_s, per_record_s, applied)
+
+    def cancel(self, handle: int) -> None:
+        """The member died before processing a noted poll: nothing was delivered."""
+        self._polls[handle][5] = False
+
+    def _completed(self) -> list[list[Any]]:
+        return [p for p in self._polls if p[5]]
 
     def __len__(self) -> int:
-        return sum(
-            sum(hi - lo if r is None else int(r.sum()) for _, _, _, lo, hi, r in c[3])
-            for c in self._chunks
-        )
+        return sum(p[3][0].shape[0] for p in self._completed())
 
     def frame(self) -> pl.DataFrame:
         """The deliveries as a frame with :data:`DELIVERY_SCHEMA`."""
-        if not self._chunks:
+        polls = self._completed()
+        if not polls:
             return pl.DataFrame(schema=DELIVERY_SCHEMA)
-        ints: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("member", "generation", "poll", "topic", "partition")
-        }
-        offsets, ids, created, delivered, applied = [], [], [], [], []
-        for m, gen, poll, parts, start, per_record, ok in self._chunks:
-            n = 0
-            for topic, partition, source, lo, hi, rows in parts:
-                cols = [source.data[c][lo:hi] for c in ("offset", "event_id", "timestamp_s")]
-                if rows is not None:
-                    cols = [c[rows] for c in cols]
-                k = cols[0].shape[0]
-                n += k
-                offsets.append(cols[0])
-                ids.append(cols[1])
-                created.append(cols[2])
-                ints["topic"].append(np.full(k, topic, dtype=np.int32))
-                ints["partition"].append(np.full(k, partition, dtype=np.int32))
-            ints["member"].append(np.full(n, m, dtype=np.int32))
-            ints["generation"].append(np.full(n, gen, dtype=np.int32))
-            ints["poll"].append(np.full(n, poll, dtype=np.int64))
-            delivered.append(start + per_record * np.arange(1, n + 1))
-            applied.append(np.ones(n, dtype=np.bool_) if ok is None else ok)
-        col = {k: np.concatenate(v) for k, v in ints.items()}
-        done = np.concatenate(delivered)
+        n_poll = np.array([p[3][0].shape[0] for p in polls], dtype=np.int64)
+        total = int(n_poll.sum())
+        offsets, ids, created = (np.concatenate([p[3][i] for p in polls]) for i in range(3))
+        sizes = np.concatenate([np.asarray(p[4][0], dtype=np.int64) for p in polls])
+        topic = np.repeat(np.concatenate([np.asarray(p[4][1], np.int32) for p in polls]), sizes)
+        part = np.repeat(np.concatenate([np.asarray(p[4][2], np.int32) for p in polls]), sizes)
+        meta = np.array([p[:3] for p in polls], dtype=np.int64)
+        times = np.array([p[5][:2] for p in polls], dtype=np.float64)
+        first = np.cumsum(n_poll) - n_poll
+        within = np.arange(total) - np.repeat(first, n_poll)
+        done = np.repeat(times[:, 0], n_poll) + np.repeat(times[:, 1], n_poll) * (within + 1)
+        applied = np.ones(total, dtype=np.bool_)
+        for i, p in enumerate(polls):
+            if p[5][2] is not None:
+                applied[first[i] : first[i] + n_poll[i]] = p[5][2]
         members = pl.Series(list(self._members), dtype=pl.String)
         topics = pl.Series(list(self._topics), dtype=pl.String)
         return pl.DataFrame(
             {
-                "group": pl.repeat(self.group, done.shape[0], dtype=pl.String, eager=True),
-                "member": members.gather(col["member"]),
-                "generation": col["generation"],
-                "poll": col["poll"],
-                "topic": topics.gather(col["topic"]),
-                "partition": col["partition"],
-                "offset": np.concatenate(offsets),
-                "event_id": np.concatenate(ids),
+                "group": pl.repeat(self.group, total, dtype=pl.String, eager=True),
+                "member": members.gather(np.repeat(meta[:, 0], n_poll)),
+                "generation": np.repeat(meta[:, 1], n_poll).astype(np.int32),
+                "poll": np.repeat(meta[:, 2], n_poll),
+                "topic": topics.gather(topic),
+                "partition": part,
+                "offset": offsets,
+                "event_id": ids,
                 "delivered_s": done,
-                "latency_s": done - np.concatenate(created),
-                "applied": np.concatenate(applied),
+                "latency_s": done - created,
+                "applied": applied,
             },
             schema=DELIVERY_SCHEMA,
         )
@@ -254,6 +263,7 @@ class Member:
             else:
                 ids = None
                 done = sum(len(b) for b in batches)
+            handle = sink.note(self.name, generation, rows) if done else -1
             for handler in self.handlers:
                 handler(self.name, rows, start)
             busy = per_record * done
@@ -266,11 +276,11 @@ class Member:
                 ok = fault is None and self._commit(generation, ends)
                 if done:
                     applied = sink.apply(ids) if ok else np.zeros(done, dtype=np.bool_)
-                    sink.record(self.name, generation, rows, start, per_record, applied)
+                    sink.complete(handle, start, per_record, applied)
             else:
                 if done:
                     applied = sink.apply(ids) if sink.idempotent else None
-                    sink.record(self.name, generation, rows, start, per_record, applied)
+                    sink.complete(handle, start, per_record, applied)
                 if fault is None and cfg.commit == "after-process":
                     if cfg.ack_mode == "record":
                         sink.commits += max(done - 1, 0)

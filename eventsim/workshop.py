@@ -782,6 +782,12 @@ def check_detection(
         return _say(False, text, quiet=quiet)
     row = table.filter(pl.col("detector") == detector).row(0, named=True)
     details = {k: row[k] for k in ("incidents", "detected", "incident_recall", "precision")}
+    if row["incident_recall"] < min_recall and not row["alarms"]:
+        text = (
+            f"{detector} raised no alarm at all — an alarm threshold needs history first (100"
+            " scores by default): use shorter windows, or a lower alarm quantile"
+        )
+        return _say(False, text, details, quiet=quiet)
     if row["incident_recall"] < min_recall:
         text = (
             f"{detector} caught {row['detected']} of {row['incidents']} incidents — lower the alarm"

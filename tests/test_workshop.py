@@ -304,19 +304,20 @@ def test_features_show_incidents() -> None:
 def test_detection() -> None:
     table = pl.DataFrame(
         {
-            "detector": ["quiet", "noisy", "good"],
-            "incidents": [2, 2, 2],
-            "detected": [1, 2, 2],
-            "incident_recall": [0.5, 1.0, 1.0],
-            "precision": [1.0, 0.2, 0.9],
-            "median_delay_s": [0.0, 0.0, 5.0],
-            "alarms": [1, 40, 10],
+            "detector": ["quiet", "noisy", "good", "mute"],
+            "incidents": [2, 2, 2, 2],
+            "detected": [1, 2, 2, 0],
+            "incident_recall": [0.5, 1.0, 1.0, 0.0],
+            "precision": [1.0, 0.2, 0.9, 0.0],
+            "median_delay_s": [0.0, 0.0, 5.0, None],
+            "alarms": [1, 40, 10, 0],
         }
     )
     assert "choose a detector" in check_detection(table, None, quiet=True).message
     assert "not in your table" in check_detection(table, "nope", quiet=True).message
     assert "lower the alarm quantile" in check_detection(table, "quiet", quiet=True).message
     assert "raise the alarm quantile" in check_detection(table, "noisy", quiet=True).message
+    assert "no alarm at all" in check_detection(table, "mute", quiet=True).message
     good = check_detection(table, "good", quiet=True)
     assert good.ok
     assert good.details == {"incidents": 2, "detected": 2, "incident_recall": 1.0, "precision": 0.9}

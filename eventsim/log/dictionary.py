@@ -23,21 +23,27 @@ class Dictionary:
     """
 
     def __init__(self) -> None:
-        self._codes: dict[str, int] = {}
+        self._codes: dict[str, int] | None = {}  # built lazily for single lookups
         self._values: list[str] = []
         self._series: pl.Series | None = None
 
     def __len__(self) -> int:
         return len(self._values)
 
+    def _lookup(self) -> dict[str, int]:
+        if self._codes is None:
+            self._codes = {v: i for i, v in enumerate(self._values)}
+        return self._codes
+
     def encode(self, value: str | None) -> int:
         """The code of one string (-1 for None)."""
         if value is None:
             return -1
-        code = self._codes.get(value)
+        codes = self._lookup()
+        code = codes.get(value)
         if code is None:
             code = len(self._values)
-            self._codes[value] = code
+            codes[value] = code
             self._values.append(value)
             self._series = None
         return code
@@ -46,22 +52,52 @@ class Dictionary:
         """Codes of many strings, as an int32 array."""
         return np.fromiter((self.encode(v) for v in values), dtype=np.int32)
 
+    def _intern(self, uniques: pl.Series) -> np.ndarray:
+        """Codes of distinct non-null strings, adding the new ones (a join, not a loop)."""
+        n = len(self._values)
+        if n == 0:
+            table = np.arange(uniques.len(), dtype=np.int32)
+            new = uniques
+        else:
+            known = pl.DataFrame(
+                {"v": self.series(), "c": pl.int_range(0, n, dtype=pl.Int32, eager=True)}
+            )
+            found = uniques.to_frame("v").join(known, on="v", how="left", maintain_order="left")
+            codes = found.get_column("c")
+            missing = codes.is_null()
+            new = uniques.filter(missing)
+            fresh = pl.int_range(n, n + new.len(), dtype=pl.Int32, eager=True)
+            table = codes.fill_null(0).to_numpy().astype(np.int32)
+            table[missing.to_numpy()] = fresh.to_numpy()
+        if new.len():
+            self._values.extend(new.to_list())
+            self._series = None
+            if self._codes is not None and new.len() > 1000:
+                self._codes = None  # rebuilt on the next single lookup
+            elif self._codes is not None:
+                self._codes.update(zip(new.to_list(), range(n + 0, n + new.len()), strict=True))
+        return table
+
     def encode_series(self, series: pl.Series) -> np.ndarray:
         """Codes of a polars String series, interning its distinct values once (vectorised)."""
         uniques = series.drop_nulls().unique(maintain_order=True)
-        table = self.encode_many(uniques.to_list())
-        local = series.cast(pl.Enum(uniques.to_list())).to_physical()
+        table = self._intern(uniques)
+        local = series.cast(pl.Enum(uniques)).to_physical()
         out = np.full(series.len(), -1, dtype=np.int32)
         mask = local.is_not_null().to_numpy()
         out[mask] = table[local.drop_nulls().to_numpy().astype(np.int64)]
         return out
 
-    def decode(self, codes: np.ndarray) -> pl.Series:
-        """Strings for ``codes`` (nulls for -1), without a per-row Python loop."""
+    def series(self) -> pl.Series:
+        """All interned strings as a polars Series, in code order."""
         if self._series is None:
             self._series = pl.Series(self._values, dtype=pl.String)
+        return self._series
+
+    def decode(self, codes: np.ndarray) -> pl.Series:
+        """Strings for ``codes`` (nulls for -1), without a per-row Python loop."""
         idx = pl.Series(codes.astype(np.int64, copy=False))
-        return self._series.gather(pl.select(pl.when(idx >= 0).then(idx)).to_series())
+        return self.series().gather(pl.select(pl.when(idx >= 0).then(idx)).to_series())
 
     @property
     def values(self) -> list[str]:

@@ -9,6 +9,7 @@ workers comes back as a failed outcome (``KilledWorker``). ``distributed`` is im
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -43,7 +44,7 @@ class DaskExecutor(SweepExecutor):
         ``"tcp://host:8786"`` (connected and closed here), or None to start a LocalCluster
         of ``max_workers`` single-threaded worker processes (closed here).
     max_workers
-        Workers of the LocalCluster started when ``client`` is None.
+        Workers of the LocalCluster started when ``client`` is None (default: every CPU).
 
     Examples
     --------
@@ -88,7 +89,7 @@ class DaskExecutor(SweepExecutor):
             self._owned = [self._client]
         else:
             cluster = LocalCluster(
-                n_workers=self.max_workers or 2,
+                n_workers=self.max_workers or os.cpu_count() or 1,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,

@@ -277,10 +277,19 @@ def check_keeps_up(
     )
     if s["undelivered_events"]:
         lag += f", {s['undelivered_events']} events never delivered"
+    per_partition = result.events.group_by("topic", "partition").len().get_column("len")
+    hottest = (per_partition.max() or 0) / result.scenario.duration
+    capacity = 1.0 / group.processing_time_s if group.processing_time_s > 0 else float("inf")
+    details["hottest_partition_per_s"] = hottest
     if busy < group.members:
         hint = (
             f"{group.members - busy} of {group.members} members are idle: a partition goes to"
             " one member, so add partitions (log.partitions)"
+        )
+    elif hottest > capacity:
+        hint = (
+            f"the busiest partition receives {hottest:.0f} events/s, more than one member can"
+            f" process ({capacity:.0f}/s): spread the keys over more partitions (log.partitions)"
         )
     else:
         hint = (

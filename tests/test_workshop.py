@@ -151,6 +151,23 @@ def test_keeps_up_fails_with_idle_members_hint_then_passes() -> None:
     assert fixed.details["latency_p99_ms"] <= 500
 
 
+def test_keeps_up_names_a_partition_hotter_than_one_member_can_process() -> None:
+    # 300 events/s on one partition; a member processes at most 200/s
+    base = es.Scenario(
+        duration="6s",
+        seed=1,
+        params={"rate_per_s": 300},
+        log=es.LogConfig(partitions=1),
+        consumers=(es.ConsumerGroupConfig(members=1, processing_time_s=0.005),),
+        drain=20,
+    )
+    fb = check_keeps_up(base, quiet=True)
+    assert not fb.ok
+    assert fb.details["hottest_partition_per_s"] == pytest.approx(300, rel=0.1)
+    assert "the busiest partition receives" in fb.message
+    assert "(200/s)" in fb.message
+
+
 def test_keeps_up_rejects_changes_outside_the_task() -> None:
     base = es.Scenario(duration="3s", params={"rate_per_s": 50})
     cheat = base.replace(**{"params.rate_per_s": 5, "consumers.0.members": 2})

@@ -114,7 +114,8 @@ def sweep(
     todo = [r for r in _unique(runs) if r.key not in outcomes]
     reserved = {*grid.params, *_TAIL}
     with executor_obj, _Progress(len(todo) + len(cached), len(cached), progress) as bar:
-        for position, outcome in executor_obj.results([r.scenario for r in todo], metrics):
+        results = executor_obj.results([r.scenario for r in todo], metrics) if todo else ()
+        for position, outcome in results:
             run = todo[position]
             outcome = _checked(outcome, reserved)
             if cache is not None:

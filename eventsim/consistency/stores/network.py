@@ -177,9 +177,9 @@ class Network:
 
     def send(self, a: int, b: int, t: float) -> float | None:
         """Arrival time of a message sent at ``t``; None when a cut loses it."""
-        self.n_messages += 1
         if a == b:
             return t
+        self.n_messages += 1
         arrive = t + self.delay(a, b)
         if self.cuts and (self.is_cut(a, b, t) or self.is_cut(a, b, arrive)):
             return None

@@ -108,9 +108,10 @@ class IncrementalFeatures:
     """Feature windows updated batch by batch as a consumer polls (vectorised per batch).
 
     Use it as a batch handler (``sim.handlers[group].append(features)``) of a consumer group
-    with one member, or call :meth:`update` with polled batches; :meth:`flush` emits the
-    windows still open at the end. :meth:`frame` then equals
-    :func:`~eventsim.anomaly.window_features` over the run's events and deliveries.
+    with one member, or call :meth:`update` with polled batches; :meth:`tick` lets the clock
+    close windows while nothing arrives; :meth:`flush` emits the windows still open at the
+    end. :meth:`frame` then equals :func:`~eventsim.anomaly.window_features` over the run's
+    events and deliveries (with ``until_s`` the time of the last tick).
 
     Parameters
     ----------
@@ -127,7 +128,7 @@ class IncrementalFeatures:
     ...     _ = log.append("orders", key="k", value={"v": t}, timestamp_s=t)
     >>> group = ConsumerGroup(log, "features", ["orders"])
     >>> group.join("m")
-    >>> feats = IncrementalFeatures(FeatureSpec(allowed_lateness_s=0), log)
+    >>> feats = IncrementalFeatures(FeatureSpec(allowed_lateness_s=0, max_delay_s=None), log)
     >>> emitted = feats.update([(b, None) for b in group.poll("m", 100)])
     >>> emitted.select("window_start_s", "events").rows()
     [(0.0, 2), (60.0, 1)]
@@ -142,6 +143,7 @@ class IncrementalFeatures:
         self._step = _us(spec.slide_s)
         self._window = _us(spec.window_s)
         self._lateness = _us(spec.allowed_lateness_s)
+        self._delay = None if spec.max_delay_s is None else _us(spec.max_delay_s)
         self._m_panes = spec.panes
         self._seen: dict[tuple[str, int], int] = {}
         self._m = _NO_TIME
@@ -165,21 +167,43 @@ class IncrementalFeatures:
         self, member: str, batches: list[tuple[RecordBatch, np.ndarray | None]], now_s: float
     ) -> None:
         """Batch-handler signature of :class:`~eventsim.sim.Simulation`."""
-        self.update(batches)
+        self.update(batches, now_s)
 
-    def update(self, batches: list[tuple[RecordBatch, np.ndarray | None]]) -> pl.DataFrame | None:
-        """Add one poll's records (in order); return the windows the watermark closed, if any."""
+    def update(
+        self, batches: list[tuple[RecordBatch, np.ndarray | None]], now_s: float | None = None
+    ) -> pl.DataFrame | None:
+        """Add one poll's records (in order), polled at ``now_s``; return the windows the
+        watermark closed, if any.
+
+        Without ``now_s`` the watermark is event time only (``max_delay_s`` unused).
+        """
+        now = self._now(now_s)
         cols = self._gather(batches)
-        if cols is None:
-            return None
-        self._add(cols)
-        return self._emit(self._m - self._lateness)
+        if cols is not None:
+            self._add(cols, now)
+        return self.tick(now_s)
+
+    def tick(self, now_s: float | None) -> pl.DataFrame | None:
+        """Let the consumer's clock advance the watermark; return the windows it closed."""
+        now = self._now(now_s)
+        if now is not None and self._names:
+            self._bump_last((now - self._delay) // self._step - self._m_panes)  # type: ignore[operator]
+        return self._emit(self._watermark(now))
 
     def flush(self) -> pl.DataFrame | None:
         """Emit every window still open (the end of the run)."""
         if self._last_k is None:
             return None
         return self._emit(None)
+
+    def _now(self, now_s: float | None) -> int | None:
+        if now_s is None or self._delay is None:
+            return None
+        return int(np.floor(now_s * 1_000_000.0))
+
+    def _watermark(self, now: int | None) -> int:
+        w = self._m - self._lateness
+        return w if now is None else max(w, now - self._delay)  # type: ignore[operator]
 
     def frame(self) -> pl.DataFrame:
         """Every window emitted so far (the feature frame)."""
@@ -349,17 +373,20 @@ class IncrementalFeatures:
         return out
 
     # -- adding a poll to the panes ---------------------------------------------------------
-    def _add(self, c: dict[str, np.ndarray]) -> None:
+    def _add(self, c: dict[str, np.ndarray], now: int | None) -> None:
         spec = self.spec
         ts = c["timestamp_s"].astype(np.float64, copy=False)
         t = np.floor(ts * 1_000_000.0).astype(np.int64)
         self.records += t.shape[0]
         run = np.maximum.accumulate(np.concatenate([[self._m], t]))
-        prev, self._m = run[:-1], int(run[-1])
-        late = t < prev - self._lateness
+        watermark, self._m = run[:-1] - self._lateness, int(run[-1])
+        if now is not None:
+            watermark = np.maximum(watermark, now - self._delay)  # type: ignore[operator]
+        late = t < watermark
         sid = c["_sid"]
         if late.any():
-            self._add_late(prev[late & (sid >= 0)] // self._step, sid[late & (sid >= 0)])
+            hit = late & (sid >= 0)
+            self._add_late(np.maximum(watermark[hit] // self._step, 0), sid[hit])
         on = ~late
         lat = None
         if spec.latency == "key_gap":
@@ -401,7 +428,8 @@ class IncrementalFeatures:
         )
 
     def _bump_last(self, k: int) -> None:
-        self._last_k = k if self._last_k is None else max(self._last_k, k)
+        if k >= 0:
+            self._last_k = k if self._last_k is None else max(self._last_k, k)
 
     def _pane(self, k: int) -> _Pane:
         pane = self._panes.get(k)
@@ -476,7 +504,7 @@ class IncrementalFeatures:
 
     # -- emitting windows -------------------------------------------------------------------
     def _emit(self, watermark: int | None) -> pl.DataFrame | None:
-        if self._last_k is None:
+        if self._last_k is None or not self._names:
             return None
         if not self._out:  # nothing emitted yet: a new stream may still start earlier
             self._next_k = int(self._first[: len(self._names)].min())

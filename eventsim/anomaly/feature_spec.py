@@ -18,7 +18,8 @@ events : Int64
     Records of the stream in the window (on time; late ones excluded).
 late_records : Int64
     Records of the stream dropped as late (see the watermark policy in
-    :mod:`eventsim.anomaly.features`), counted in the newest window open when they arrived.
+    :mod:`eventsim.anomaly.features`), counted in the window holding the watermark when
+    they arrived (the oldest window still open).
 event_rate_per_s : Float64
     ``events / window_s``.
 error_ratio : Float64 (with ``error_types``)
@@ -96,6 +97,10 @@ class FeatureSpec:
         Watermark allowance: a record whose timestamp is more than this behind the largest
         timestamp seen before it is late (dropped from features, counted in
         ``late_records``). Windows are emitted once the watermark passes their end.
+    max_delay_s
+        Processing-time bound (``None``: none): the watermark never trails the consumer's
+        clock by more than this, so windows close even while no record arrives (a total
+        outage), and a record arriving later than this after its timestamp is late.
     by
         Columns whose values name a stream: ``"topic"``, ``"partition"`` and at most one
         String payload column (``"region"``, ``"cell"``, ...). Records with a null there
@@ -130,6 +135,7 @@ class FeatureSpec:
     window_s: float = 60.0
     step_s: float | None = None
     allowed_lateness_s: float = 10.0
+    max_delay_s: float | None = 30.0
     by: tuple[str, ...] = ("topic",)
     topics: tuple[str, ...] | None = None
     error_types: tuple[str, ...] = ()
@@ -159,6 +165,9 @@ class FeatureSpec:
             raise ConfigError(msg)
         if not self.allowed_lateness_s >= 0:
             msg = f"FeatureSpec.allowed_lateness_s must be >= 0; got {self.allowed_lateness_s!r}"
+            raise ConfigError(msg)
+        if self.max_delay_s is not None and not self.max_delay_s >= 0:
+            msg = f"FeatureSpec.max_delay_s must be >= 0 or None; got {self.max_delay_s!r}"
             raise ConfigError(msg)
         payload = [c for c in self.by if c not in PLACEMENT]
         if not self.by or len(set(self.by)) != len(self.by) or len(payload) > 1:

@@ -7,28 +7,31 @@ sees the records in the arrival order below. The frame's schema is in
 
 Arrival order
 -------------
-Lateness depends on the order records reach the feature consumer, so that order must be
-reproducible from the run's frames:
+Lateness depends on the order records reach the feature consumer and on when they do, so
+both must be reproducible from the run's frames:
 
-- with ``deliveries`` (of a consumer group with **one member**, as
-  :func:`~eventsim.anomaly.run_with_detector` sets up), the order of its rows: exactly the
-  order its batch handler saw the records; a record delivered again (after a crash or a
-  rebalance) counts once, at its first delivery;
-- without, append order: ``append_s``, then topic, partition, offset (what a consumer that
-  keeps up sees, up to the grouping of a poll by partition).
+- with ``deliveries`` (of a consumer group with **one member** whose ``processing_time_s``
+  is 0, as :func:`~eventsim.anomaly.run_with_detector` sets up), the order of its rows,
+  exactly the order its batch handler saw the records, and their ``delivered_s``, the time
+  of the poll; a record delivered again (after a crash or a rebalance) counts once, at its
+  first delivery;
+- without, append order: ``append_s``, then topic, partition, offset, each record arriving
+  at its ``append_s`` (a consumer that keeps up, up to the grouping of a poll by partition).
 
 Watermark and late records (the policy)
 ---------------------------------------
-Times are whole microseconds, ``t = floor(timestamp_s · 10⁶)``. With ``M`` the largest
-``t`` among the records that arrived before a record, the record is **late** when
-``t < M − allowed_lateness``. A late record is dropped from every feature and counted in
-``late_records`` of the window (of its stream) that starts at ``floor(M / step) · step``:
-the newest window open when it arrived. The watermark ``M − allowed_lateness`` closes
-windows: once it reaches a window's end no on-time record can fall in it, so the
-incremental path emits it then. Windows are ``[k·step, k·step + window)``, ``k >= 0``; a
-stream has a row for every window from its first (the earliest window holding one of its
-records, on time or late) to the last window of the whole log, with zeros where it had no
-records (an outage is a row of zeros, not a missing row).
+Times are whole microseconds, ``t = floor(timestamp_s · 10⁶)``. When a record arrives at
+time ``now``, with ``M`` the largest ``t`` among the records that arrived before it, the
+**watermark** is ``W = max(M − allowed_lateness, now − max_delay)`` (the second term only
+with ``max_delay_s``; it keeps windows closing while nothing arrives). The record is
+**late** when ``t < W``: it is dropped from every feature and counted in ``late_records`` of
+the window (of its stream) that starts at ``max(0, floor(W / step)) · step``, the oldest
+window still open. Once ``W`` reaches a window's end no on-time record can fall in it, so
+the incremental path emits it then. Windows are ``[k·step, k·step + window)``, ``k >= 0``;
+a stream has a row for every window from its first (the earliest window holding one of its
+records, on time or late) to the last window holding any record, or closed by the
+watermark at ``until_s`` if given, with zeros where it had no records (an outage is a row of
+zeros, not a missing row).
 
 Per-entity state (``latency="key_gap"``, ``position``) follows the same order and uses on-time
 records only: a key's gap is measured from its previous on-time record, whatever its stream.
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from eventsim.anomaly.feature_spec import (
@@ -79,7 +83,8 @@ def arrival_order(
     Returns
     -------
     polars.DataFrame
-        The rows of ``events`` (same columns), reordered and filtered.
+        The rows of ``events`` (same columns, plus ``delivered_s`` with ``deliveries``),
+        reordered and filtered.
 
     Examples
     --------
@@ -101,7 +106,7 @@ def arrival_order(
                 msg = f"arrival_order: deliveries hold several groups {sorted(groups)}; pass group"
                 raise DataFormatError(msg)
         d = deliveries if group is None else deliveries.filter(pl.col("group") == group)
-        seen = d.select(_JOIN).unique(maintain_order=True, keep="first")
+        seen = d.select(*_JOIN, "delivered_s").unique(_JOIN, maintain_order=True, keep="first")
         ordered = seen.join(events, on=_JOIN, how="inner", maintain_order="left")
     if topics is None:
         return ordered.filter(pl.col("topic") != ALERTS_TOPIC)
@@ -115,6 +120,15 @@ def _payload(spec: FeatureSpec, dtype: type[pl.DataType]) -> list[str]:
     else:
         cols = [spec.latency, *(spec.position or ())]
     return [c for c in dict.fromkeys(cols) if c not in (None, "key_gap")]
+
+
+def _us_floor(seconds: float) -> int:
+    """Whole microseconds of a time, as the frames' times are floored."""
+    return int(np.floor(seconds * 1_000_000.0))
+
+
+def _micros(col: str) -> pl.Expr:
+    return (pl.col(col) * 1_000_000.0).floor().cast(pl.Int64)
 
 
 def _stream_expr(spec: FeatureSpec) -> pl.Expr:
@@ -140,12 +154,16 @@ def _prepare(ordered: pl.DataFrame, spec: FeatureSpec) -> tuple[pl.DataFrame, pl
         ]
     )
     lateness = _us(spec.allowed_lateness_s)
-    t = (pl.col("timestamp_s") * 1_000_000.0).floor().cast(pl.Int64)
-    frame = ordered.with_columns(t.alias("_t"), _stream_expr(spec).alias("_stream"))
-    frame = frame.with_columns(pl.col("_t").cum_max().shift(1).alias("_m"))
-    frame = frame.with_columns(
-        (pl.col("_t") < pl.col("_m") - lateness).fill_null(False).alias("_late")
+    frame = ordered.with_columns(
+        _micros("timestamp_s").alias("_t"),
+        _micros("delivered_s" if "delivered_s" in ordered.columns else "append_s").alias("_now"),
+        _stream_expr(spec).alias("_stream"),
     )
+    watermark = [pl.col("_t").cum_max().shift(1) - lateness]
+    if spec.max_delay_s is not None:
+        watermark.append(pl.col("_now") - _us(spec.max_delay_s))
+    frame = frame.with_columns(pl.max_horizontal(watermark).alias("_w"))
+    frame = frame.with_columns((pl.col("_t") < pl.col("_w")).fill_null(False).alias("_late"))
     on_time = frame.filter(~pl.col("_late"))
     late = frame.filter(pl.col("_late") & pl.col("_stream").is_not_null())
     on_time = on_time.with_columns(*_record_metrics(spec))
@@ -232,6 +250,7 @@ def window_features(
     *,
     deliveries: pl.DataFrame | None = None,
     group: str | None = None,
+    until_s: float | None = None,
 ) -> pl.DataFrame:
     """Metric streams per window and stream from a finished log (polars ``group_by_dynamic``).
 
@@ -243,6 +262,9 @@ def window_features(
         What to compute (default: a plain per-topic :class:`FeatureSpec`).
     deliveries, group
         Give the arrival order (see :func:`arrival_order` and the module docstring).
+    until_s
+        When the consumer stopped: windows the watermark had closed by then get rows even
+        without records (as the incremental path emits them; needs ``max_delay_s``).
 
     Returns
     -------
@@ -283,7 +305,7 @@ def window_features(
     if on_time.height == 0 and late.height == 0:
         return pl.DataFrame(schema=schema)
     agg = _aggregate(on_time, spec)
-    late_k = late.group_by("_stream", (pl.col("_m") // step).alias("_k")).agg(
+    late_k = late.group_by("_stream", (pl.col("_w") // step).clip(0).alias("_k")).agg(
         pl.len().alias("late_records")
     )
     firsts = pl.concat(
@@ -297,6 +319,9 @@ def window_features(
         .get_column("_k")
         .max()  # type: ignore[arg-type]
     )
+    if until_s is not None and spec.max_delay_s is not None:
+        closed = (_us_floor(until_s) - _us(spec.max_delay_s)) // step - m
+        last = max(last, closed)
     grid = (
         firsts.group_by("_stream")
         .agg(pl.col("_k").min())

@@ -1,0 +1,627 @@
+"""Detectors on a workload's injected incidents: run, build features, score, one table.
+
+:func:`compare_on_workload` runs a scenario with labelled incidents (by default two of each
+kind the workload supports, at default intensities, after a three-hour warm-up), builds its
+feature windows (:func:`~eventsim.anomaly.window_features`), runs every detector per stream
+through a :class:`~eventsim.anomaly.StreamDetector`, and reports incident recall, precision,
+median detection delay and false alarms per simulated day in one table (with the
+incident × stream recall of :func:`~eventsim.anomaly.compare_detectors` beside it).
+
+Which streams an incident touches
+---------------------------------
+Incidents name a topic, a region or a pipeline stage. With streams per topic, a topic
+target is its stream; a stage maps to the topics its events land on (a saga's stages to all
+its topics); a region, or anything else, to every stream. Card testing (amazon) also places
+orders, and spam bots (linkedin) also message and post, so those kinds touch those topics.
+
+Scoring
+-------
+An alarm is a (window, stream) row at or above the threshold. An incident is **detected**
+when an alarm on one of its streams has a window overlapping ``[start_s, end_s + grace_s]``;
+its **delay** is that alarm's ``window_end_s`` minus ``start_s`` (a window's data is complete
+at its end). **Precision** is the share of alarms overlapping some incident (plus grace) on
+any stream; the others are **false alarms**, per simulated day of features, also counted as
+episodes (runs of consecutive alarmed windows of one stream). ``grace_s`` defaults to 30
+minutes: a delay ×3 or a burst of failures keeps changing the log after the window ends.
+
+The workloads' built-in flash crowds (uber's demand spike, netflix's release, amazon's Prime
+Day, linkedin's viral cascade) are unlabelled anomalies; :data:`EVAL_PARAMS` switches them off
+so that false alarms measure noise, and the notebook shows what they do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from eventsim.anomaly.compare import compare_detectors
+from eventsim.anomaly.detectors import DETECTORS, Detector
+from eventsim.anomaly.feature_spec import (
+    FeatureSpec,
+    feature_columns,
+    feature_resolutions,
+    features_for,
+)
+from eventsim.anomaly.features import window_features
+from eventsim.anomaly.stream_detector import StreamDetector, Threshold
+from eventsim.exceptions import ConfigError
+from eventsim.workloads import IncidentSpec, get_workload
+
+if TYPE_CHECKING:
+    from eventsim.scenario import Scenario
+    from eventsim.sim.result import RunResult
+
+__all__ = [
+    "EVAL_PARAMS",
+    "INCIDENT_INTENSITY",
+    "SCORES_SCHEMA",
+    "compare_on_workload",
+    "default_incidents",
+    "detection_table",
+    "incident_outcomes",
+    "incident_streams",
+    "run_workload",
+    "score_streams",
+    "workload_scenario",
+]
+
+#: Modest rates (a simulated day in seconds) with the built-in flash crowds switched off.
+EVAL_PARAMS: dict[str, dict[str, Any]] = {
+    "synthetic": {"rate_per_s": 20.0},
+    "netflix": {"rate_multiplier": 0.01, "uploads_per_h": 1000.0, "release_peak_multiplier": 1.0},
+    "uber": {"n_drivers": 100, "trip_rate_per_s": 1.0, "spike_peak_multiplier": 1.0},
+    "linkedin": {"rate_multiplier": 0.02, "viral_max_shares": 0},
+    "amazon": {"rate_multiplier": 0.1, "prime_day_peak_multiplier": 1.0},
+}
+#: Default intensity per incident kind: :class:`IncidentSpec`'s 1.0, except latency
+#: regressions, whose intensity multiplies stage durations in the business workloads (1.0
+#: would change nothing), so they default to ×3.
+INCIDENT_INTENSITY: dict[str, float] = {"latency_regression": 3.0}
+#: Workload → stage (an incident target) → topics its events land on.
+STAGE_TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
+    "uber": dict.fromkeys(("payment", "matching", "pickup", "trip"), ("payments", "trips")),
+    "amazon": dict.fromkeys(
+        ("reservation", "payment", "shipping", "delivery"), ("inventory", "orders", "payments")
+    ),
+    "netflix": dict.fromkeys(("encode", "package", "publish"), ("content",)),
+    "linkedin": {"fanout": ("feed",)},
+}
+#: (workload, kind) → topics an incident of that kind also touches.
+KIND_TOPICS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("amazon", "card_testing"): ("orders", "payments"),
+    ("linkedin", "spam_bots"): ("connections", "messages", "posts"),
+}
+#: Schema of :func:`score_streams`.
+SCORES_SCHEMA: dict[str, pl.DataType] = {
+    "window_start_s": pl.Float64(),
+    "window_end_s": pl.Float64(),
+    "stream": pl.String(),
+    "score": pl.Float64(),
+    "alarm": pl.Boolean(),
+}
+_OUTCOME_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.String(),
+    "start_s": pl.Float64(),
+    "end_s": pl.Float64(),
+    "target": pl.String(),
+    "streams": pl.List(pl.String()),
+    "detected": pl.Boolean(),
+    "delay_s": pl.Float64(),
+    "first_stream": pl.String(),
+}
+_TABLE_SCHEMA: dict[str, pl.DataType] = {
+    "detector": pl.String(),
+    "threshold": pl.String(),
+    "incidents": pl.Int64(),
+    "detected": pl.Int64(),
+    "incident_recall": pl.Float64(),
+    "precision": pl.Float64(),
+    "median_delay_s": pl.Float64(),
+    "false_alarms_per_day": pl.Float64(),
+    "false_episodes_per_day": pl.Float64(),
+    "alarms": pl.Int64(),
+}
+
+
+def default_incidents(
+    workload: str,
+    duration_s: float,
+    *,
+    per_kind: int = 2,
+    warmup_s: float = 3 * 3600.0,
+    length_s: float = 900.0,
+    quiet_s: float = 3600.0,
+    intensity: Mapping[str, float] | None = None,
+) -> tuple[IncidentSpec, ...]:
+    """``per_kind`` incidents of each kind of ``workload``, evenly spread after a warm-up.
+
+    Kinds take turns; targets are left to the workload (seeded choice); intensities come
+    from ``intensity`` or :data:`INCIDENT_INTENSITY` (1.0 otherwise). Incidents start every
+    ``(duration_s - warmup_s - quiet_s) / n`` seconds, so the last one ends at least
+    ``quiet_s`` before the run does.
+
+    Examples
+    --------
+    >>> [(s.kind, s.start_s) for s in default_incidents("synthetic", 86400, per_kind=1)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('outage', 10800.0), ('error_burst', 28800.0), ('latency_regression', 46800.0),
+     ('hot_key', 64800.0)]
+    """
+    kinds = get_workload(workload).incident_kinds
+    levels = {**INCIDENT_INTENSITY, **(intensity or {})}
+    n = len(kinds) * per_kind
+    gap = (duration_s - warmup_s - quiet_s) / max(n, 1)
+    if n and gap < length_s:
+        msg = (
+            f"default_incidents: duration_s {duration_s} is too short for {n} incidents of "
+            f"{length_s} s after a {warmup_s} s warm-up"
+        )
+        raise ConfigError(msg)
+    return tuple(
+        IncidentSpec(kinds[i % len(kinds)], warmup_s + i * gap, length_s, levels.get(k, 1.0))
+        for i, k in ((i, kinds[i % len(kinds)]) for i in range(n))
+    )
+
+
+def workload_scenario(
+    workload: str,
+    duration: float | str = "24h",
+    *,
+    seed: int = 0,
+    incidents: Sequence[IncidentSpec] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """A scenario for detection experiments: no consumer groups (features read the log).
+
+    ``params`` default to :data:`EVAL_PARAMS`; ``incidents`` to :func:`default_incidents`.
+
+    Examples
+    --------
+    >>> sc = workload_scenario("synthetic", "6h")
+    >>> sc.consumers, len(sc.incidents)
+    ((), 4)
+    """
+    from eventsim.scenario import Scenario
+    from eventsim.units import parse_duration
+
+    duration_s = parse_duration(duration, "duration")
+    if incidents is None:
+        per_kind = 2 if duration_s >= 12 * 3600 else 1
+        warmup, quiet = min(3 * 3600.0, duration_s / 4), min(3600.0, duration_s / 8)
+        n = len(get_workload(workload).incident_kinds) * per_kind
+        length = min(900.0, (duration_s - warmup - quiet) / max(2 * n, 1))
+        incidents = default_incidents(
+            workload, duration_s, per_kind=per_kind, warmup_s=warmup, length_s=length, quiet_s=quiet
+        )
+    return Scenario(
+        workload=workload,
+        duration=duration_s,
+        seed=seed,
+        params=dict(EVAL_PARAMS.get(workload, {}) if params is None else params),
+        incidents=tuple(incidents),
+        consumers=(),
+        drain=0.0,
+    )
+
+
+def incident_streams(
+    incidents: pl.DataFrame, workload: str | None, streams: Sequence[str]
+) -> pl.DataFrame:
+    """The incidents with ``affected`` set to the streams each touches (module docstring).
+
+    Returns
+    -------
+    polars.DataFrame
+        The incidents frame (:data:`~eventsim.workloads.INCIDENT_SCHEMA`) with ``affected``
+        replaced by stream names.
+
+    Examples
+    --------
+    >>> from eventsim.workloads import INCIDENT_SCHEMA
+    >>> inc = pl.DataFrame([("error_burst", 0.0, 60.0, "payment", ["t1"])],
+    ...                    schema=INCIDENT_SCHEMA, orient="row")
+    >>> incident_streams(inc, "uber", ["payments", "trips", "surge"])["affected"].to_list()
+    [['payments', 'trips']]
+    """
+    known = list(streams)
+    stages = STAGE_TOPICS.get(workload or "", {})
+    out = []
+    for kind, target in zip(incidents["kind"].to_list(), incidents["target"].to_list()):
+        extra = KIND_TOPICS.get((workload or "", kind), ())
+        if target in known:
+            hit = [target, *extra]
+        elif target in stages:
+            hit = [*stages[target], *extra]
+        else:
+            hit = known
+        out.append([s for s in dict.fromkeys(hit) if s in known] or known)
+    return incidents.with_columns(pl.Series("affected", out, dtype=pl.List(pl.String)))
+
+
+def _stream_factory(
+    detector: str | Callable[..., Detector],
+    threshold: float | Threshold | None,
+    resolutions: Mapping[str, float],
+) -> Callable[..., StreamDetector]:
+    def make(seed: int | None = 0) -> StreamDetector:
+        thr = threshold
+        if thr is not None and not isinstance(thr, int | float):
+            import copy
+
+            thr = copy.deepcopy(thr)  # one threshold state per stream
+        return StreamDetector(detector, thr, resolutions=resolutions, seed=seed)
+
+    return make
+
+
+def score_streams(
+    features: pl.DataFrame,
+    detector: str | Callable[..., Detector] = "default",
+    threshold: float | Threshold | None = None,
+    *,
+    spec: FeatureSpec | None = None,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Score every stream of a feature frame with a fresh :class:`StreamDetector` each.
+
+    Rows are taken per stream in window order, score-then-learn, exactly as the live
+    detector (:func:`~eventsim.anomaly.run_with_detector`) takes them as windows close.
+
+    Parameters
+    ----------
+    features
+        A feature frame (:func:`~eventsim.anomaly.window_features`).
+    detector
+        Registry name, ``"tail"``, or a constructor taking ``seed=``.
+    threshold
+        Alarm threshold (value or object); None for the detector's default
+        (:func:`~eventsim.anomaly.make_threshold`).
+    spec
+        The spec that built ``features`` (for the rates' Poisson floors).
+    seed
+        Seed of the detectors.
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`SCORES_SCHEMA`: ``window_start_s``, ``window_end_s`` (Float64), ``stream``
+        (String), ``score`` (Float64, 0 below the threshold), ``alarm`` (Boolean); sorted like
+        ``features``.
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"window_start_s": [0.0, 60.0], "window_end_s": [60.0, 120.0],
+    ...                   "stream": "a", "events": [1, 1], "late_records": [0, 0],
+    ...                   "event_rate_per_s": [0.5, 0.5]})
+    >>> score_streams(f, "null", 1.0)["alarm"].to_list()
+    [False, False]
+    """
+    resolutions = feature_resolutions(spec if spec is not None else FeatureSpec())
+    make = _stream_factory(detector, threshold, resolutions)
+    cols = feature_columns(features)
+    parts = []
+    for _, part in features.sort("stream", "window_start_s").group_by(
+        "stream", maintain_order=True
+    ):
+        det = make(seed)
+        scores = det.score_learn_many(part.select(cols))
+        parts.append(
+            part.select("window_start_s", "window_end_s", "stream").with_columns(
+                pl.Series("score", scores, dtype=pl.Float64),
+                pl.Series("alarm", scores > 0, dtype=pl.Boolean),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema=SCORES_SCHEMA)
+    return pl.concat(parts).sort("window_start_s", "stream")
+
+
+def _overlaps(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return (starts < hi) & (ends > lo)
+
+
+def incident_outcomes(
+    scores: pl.DataFrame,
+    incidents: pl.DataFrame,
+    *,
+    grace_s: float = 1800.0,
+    time_col: str = "window_end_s",
+) -> pl.DataFrame:
+    """Per incident: detected or not, by which stream first, and the delay.
+
+    Parameters
+    ----------
+    scores
+        Scored windows (``window_start_s``, ``window_end_s``, ``stream``, ``alarm``) or alert
+        rows (no ``alarm`` column: every row is an alarm; the live alerts frame with
+        ``time_col="alert_s"``).
+    incidents
+        Incidents with ``affected`` naming streams (:func:`incident_streams`).
+    grace_s
+        Alarms whose window overlaps ``[start_s, end_s + grace_s]`` count.
+    time_col
+        When an alarm is raised (delays are measured to it).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``kind``, ``start_s``, ``end_s``, ``target``, ``streams`` (List(String)),
+        ``detected`` (Boolean), ``delay_s`` (Float64, null when missed), ``first_stream``
+        (String, null when missed).
+
+    Examples
+    --------
+    >>> from eventsim.workloads import INCIDENT_SCHEMA
+    >>> sc = pl.DataFrame({"window_start_s": [0.0, 60.0], "window_end_s": [60.0, 120.0],
+    ...                    "stream": "a", "alarm": [False, True]})
+    >>> inc = pl.DataFrame([("outage", 70.0, 100.0, "a", ["a"])], schema=INCIDENT_SCHEMA,
+    ...                    orient="row")
+    >>> incident_outcomes(sc, inc).select("detected", "delay_s").row(0)
+    (True, 50.0)
+    """
+    alarms = scores.filter(pl.col("alarm")) if "alarm" in scores.columns else scores
+    st = alarms["window_start_s"].to_numpy()
+    en = alarms["window_end_s"].to_numpy()
+    at = alarms[time_col].to_numpy()
+    names = alarms["stream"].to_numpy()
+    rows = []
+    for row in incidents.iter_rows(named=True):
+        streams = list(row["affected"]) or sorted(set(names.tolist()))
+        hit = _overlaps(st, en, row["start_s"], row["end_s"] + grace_s) & np.isin(names, streams)
+        first = int(np.argmin(np.where(hit, at, np.inf))) if hit.any() else None
+        rows.append(
+            {
+                "kind": row["kind"],
+                "start_s": row["start_s"],
+                "end_s": row["end_s"],
+                "target": row["target"],
+                "streams": streams,
+                "detected": first is not None,
+                "delay_s": None if first is None else max(float(at[first] - row["start_s"]), 0.0),
+                "first_stream": None if first is None else str(names[first]),
+            }
+        )
+    return pl.DataFrame(rows, schema=_OUTCOME_SCHEMA)
+
+
+def _false_alarms(scores: pl.DataFrame, incidents: pl.DataFrame, grace_s: float) -> pl.DataFrame:
+    """Alarm rows overlapping no incident window (plus grace)."""
+    alarms = scores.filter(pl.col("alarm"))
+    st, en = alarms["window_start_s"].to_numpy(), alarms["window_end_s"].to_numpy()
+    inside = np.zeros(alarms.height, dtype=bool)
+    for lo, hi in zip(incidents["start_s"].to_list(), incidents["end_s"].to_list()):
+        inside |= _overlaps(st, en, lo, hi + grace_s)
+    return alarms.filter(pl.Series(~inside))
+
+
+def _episodes(false: pl.DataFrame) -> int:
+    """Runs of consecutive alarmed windows of one stream."""
+    if not false.height:
+        return 0
+    runs = false.sort("stream", "window_start_s").with_columns(
+        (
+            (pl.col("window_start_s") > pl.col("window_end_s").shift(1).over("stream"))
+            .fill_null(value=True)
+            .cum_sum()
+            .over("stream")
+        ).alias("_run")
+    )
+    return int(runs.select("stream", "_run").n_unique())
+
+
+def _threshold_label(detector: str, threshold: float | Threshold | None) -> str:
+    from eventsim.anomaly.stream_detector import make_threshold
+
+    return repr(make_threshold(detector, threshold))
+
+
+def detection_table(
+    features: pl.DataFrame,
+    incidents: pl.DataFrame,
+    detectors: Sequence[str] = ("default", "tail", "robust_z"),
+    *,
+    thresholds: Mapping[str, float | Threshold] | None = None,
+    spec: FeatureSpec | None = None,
+    grace_s: float = 1800.0,
+    pairs: bool = True,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """One row per detector: incident recall, precision, median delay, false alarms per day.
+
+    Parameters
+    ----------
+    features
+        Feature frame of the run.
+    incidents
+        Incidents with ``affected`` naming streams (:func:`incident_streams`).
+    detectors
+        Registry names (and ``"tail"``).
+    thresholds
+        Detector → threshold (default: :func:`~eventsim.anomaly.make_threshold`).
+    spec
+        The spec that built ``features``.
+    grace_s
+        See the module docstring.
+    pairs
+        Also run :func:`~eventsim.anomaly.compare_detectors` and add its incident × stream
+        recall (``pair_recall``).
+    seed
+        Detector seed.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``detector``, ``threshold`` (String), ``incidents``, ``detected`` (Int64),
+        ``incident_recall``, ``precision``, ``median_delay_s`` (null when nothing was
+        detected), ``false_alarms_per_day``, ``false_episodes_per_day`` (Float64),
+        ``alarms`` (Int64), and with ``pairs`` ``pair_recall`` (Float64).
+
+    Examples
+    --------
+    >>> from eventsim.workloads import INCIDENT_SCHEMA
+    >>> t = np.arange(300.0) * 60
+    >>> f = pl.DataFrame({"window_start_s": t, "window_end_s": t + 60, "stream": "a",
+    ...                   "events": 1, "late_records": 0,
+    ...                   "event_rate_per_s": np.where((t >= 12000) & (t < 12600), 0.0, 9.0)
+    ...                   + np.sin(t / 900)})
+    >>> inc = pl.DataFrame([("outage", 12000.0, 12600.0, "a", ["a"])],
+    ...                    schema=INCIDENT_SCHEMA, orient="row")
+    >>> detection_table(f, inc, ["tail"]).select("detector", "incident_recall", "alarms")
+    shape: (1, 3)
+    ┌──────────┬─────────────────┬────────┐
+    │ detector ┆ incident_recall ┆ alarms │
+    │ ---      ┆ ---             ┆ ---    │
+    │ str      ┆ f64             ┆ i64    │
+    ╞══════════╪═════════════════╪════════╡
+    │ tail     ┆ 1.0             ┆ 10     │
+    └──────────┴─────────────────┴────────┘
+    """
+    thresholds = thresholds or {}
+    spec = spec if spec is not None else FeatureSpec()
+    span_s = float(features["window_end_s"].max() or 0.0) - float(
+        features["window_start_s"].min() or 0.0
+    )
+    days = span_s / 86400.0 if span_s > 0 else 1.0
+    records = []
+    for name in detectors:
+        thr = thresholds.get(name)
+        scores = score_streams(features, name, thr, spec=spec, seed=seed)
+        outcomes = incident_outcomes(scores, incidents, grace_s=grace_s)
+        false = _false_alarms(scores, incidents, grace_s)
+        n_alarms = int(scores["alarm"].sum())
+        delays = outcomes["delay_s"].drop_nulls()
+        records.append(
+            {
+                "detector": name,
+                "threshold": _threshold_label(name, thr),
+                "incidents": outcomes.height,
+                "detected": int(outcomes["detected"].sum()),
+                "incident_recall": float(outcomes["detected"].mean() or 0.0),
+                "precision": (n_alarms - false.height) / n_alarms if n_alarms else 0.0,
+                "median_delay_s": float(delays.median()) if delays.len() else None,  # type: ignore[arg-type]
+                "false_alarms_per_day": false.height / days,
+                "false_episodes_per_day": _episodes(false) / days,
+                "alarms": n_alarms,
+            }
+        )
+    table = pl.DataFrame(records, schema=_TABLE_SCHEMA)
+    if not pairs:
+        return table
+    resolutions = feature_resolutions(spec)
+    named = [(n, _stream_factory(n, thresholds.get(n), resolutions)) for n in detectors]
+    per_pair = compare_detectors(
+        features,
+        incidents,
+        named,
+        features=feature_columns(features),
+        quantile=0.5,
+        grace_s=grace_s,
+        seed=seed,
+    )
+    return table.join(
+        per_pair.select("detector", pl.col("incident_recall").alias("pair_recall")),
+        on="detector",
+        how="left",
+        maintain_order="left",
+    )
+
+
+def run_workload(
+    workload: str,
+    duration: float | str = "24h",
+    *,
+    seed: int = 0,
+    incidents: Sequence[IncidentSpec] | None = None,
+    params: Mapping[str, Any] | None = None,
+    spec: FeatureSpec | None = None,
+) -> tuple[RunResult, pl.DataFrame, pl.DataFrame]:
+    """Run :func:`workload_scenario` and build its features and stream-mapped incidents.
+
+    Returns
+    -------
+    tuple
+        ``(result, features, incidents)``: the run, its feature frame, and its incidents
+        with ``affected`` naming streams.
+
+    Examples
+    --------
+    >>> res, feats, inc = run_workload("synthetic", "1h", params={"rate_per_s": 5})
+    >>> feats["stream"].unique().to_list(), inc.height
+    (['events'], 4)
+    """
+    from eventsim.sim.engine import run
+
+    spec = spec if spec is not None else features_for(workload)
+    sc = workload_scenario(workload, duration, seed=seed, incidents=incidents, params=params)
+    result = run(sc, progress=False)
+    features = window_features(result.events, spec)
+    streams = features["stream"].unique().sort().to_list()
+    mapped = incident_streams(
+        result.incidents, workload if spec.by == ("topic",) else None, streams
+    )
+    return result, features, mapped
+
+
+def compare_on_workload(
+    workload: str,
+    detectors: Sequence[str] = ("default", "tail", "robust_z"),
+    *,
+    duration: float | str = "24h",
+    seed: int = 0,
+    incidents: Sequence[IncidentSpec] | None = None,
+    params: Mapping[str, Any] | None = None,
+    spec: FeatureSpec | None = None,
+    thresholds: Mapping[str, float | Threshold] | None = None,
+    grace_s: float = 1800.0,
+    pairs: bool = True,
+) -> pl.DataFrame:
+    """Run a workload with incidents and compare detectors on it: one table.
+
+    Parameters
+    ----------
+    workload
+        Workload name.
+    detectors
+        Registry names (and ``"tail"``).
+    duration, seed, incidents, params
+        The run (:func:`workload_scenario`).
+    spec
+        Features (default: the workload's preset, :func:`~eventsim.anomaly.features_for`).
+    thresholds, grace_s, pairs
+        As in :func:`detection_table`.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``workload`` (String) then :func:`detection_table`'s columns.
+
+    Examples
+    --------
+    >>> t = compare_on_workload("synthetic", ["null"], duration="2h",
+    ...                         params={"rate_per_s": 5}, pairs=False)
+    >>> t.select("workload", "detector", "incidents", "alarms").row(0)
+    ('synthetic', 'null', 4, 0)
+    """
+    spec = spec if spec is not None else features_for(workload)
+    _, features, mapped = run_workload(
+        workload, duration, seed=seed, incidents=incidents, params=params, spec=spec
+    )
+    for name in detectors:
+        if name not in DETECTORS and name != "tail":
+            from eventsim.anomaly.stream_detector import detector_constructor
+
+            detector_constructor(name)  # raises with the known names
+    table = detection_table(
+        features,
+        mapped,
+        detectors,
+        thresholds=thresholds,
+        spec=spec,
+        grace_s=grace_s,
+        pairs=pairs,
+        seed=seed,
+    )
+    return table.select(pl.lit(workload).alias("workload"), pl.all())

@@ -85,8 +85,10 @@ class LiveDetector:
     >>> group = ConsumerGroup(log, "anomaly", ["orders"])
     >>> group.join("m")
     >>> live = LiveDetector(log, FeatureSpec(window_s=60), "null", threshold=1.0)
-    >>> live("m", [(b, None) for b in group.poll("m", 1000)], now_s=600.0)
-    >>> live.close(now_s=601.0)
+    >>> for now in range(10, 611, 10):  # poll every 10 s of simulated time
+    ...     polled = group.poll("m", 1000, until_s=float(now))
+    ...     live("m", [(b, None) for b in polled], now_s=float(now))
+    >>> live.close(now_s=611.0)
     >>> live.scores().height, live.alerts().height
     (10, 0)
     """

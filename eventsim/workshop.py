@@ -849,7 +849,8 @@ def check_placement_choice(
     ...     "savings_pct": [0.0, 70.0, 65.0], "slo_violations": [0.0, 120.0, 0.0],
     ...     "overflow_events": [0.0, 0.0, 0.0], "deadline_misses": [0.0, 0.0, 0.0]})
     >>> check_placement_choice(table, "greedy").ok
-    not yet: greedy saves 70% but breaks the latency SLO 120 times — a policy must keep the SLO
+    not yet: greedy saves 70% but breaks the latency SLO 120 times — a policy must keep every
+    promise
     False
     >>> check_placement_choice(table, "careful").ok
     ✓ careful saves 65% of the emissions within the SLO, the capacities and the deadlines
@@ -878,7 +879,7 @@ def check_placement_choice(
     ]
     faults = [template.format(n) for n, template in broken if n > 0]
     if faults:
-        text = f"{saving} but {' and '.join(faults)} — a policy must keep the SLO"
+        text = f"{saving} but {' and '.join(faults)} — a policy must keep every promise"
         return _say(False, text, details, quiet=quiet)
     if row["savings_pct"] < min_savings_pct:
         text = f"{saving}; the target is {min_savings_pct:g}% — which policies move work in space?"

@@ -180,7 +180,7 @@ def test_compare_consistency_table() -> None:
     assert rows["linearizable"]["availability"] < rows["eventual"]["availability"] == 1.0
     assert rows["eventual"]["linearizable"] is False
     assert rows["eventual"]["stale_read_rate"] > 0
-    assert rows["bounded"]["max_seconds_behind"] <= 1.0
+    assert rows["bounded"]["max_stale_for_s"] <= 1.0
     assert all(r["own_check"] for r in rows.values())
     assert rows["crdt"]["linearizable"] is None
     assert rows["crdt"]["read_your_writes"] is None

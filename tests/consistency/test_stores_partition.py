@@ -123,7 +123,8 @@ def test_bounded_staleness_by_time_never_exceeds_delta(delta: float) -> None:
     res = _run("bounded", max_staleness_s=delta)
     verdict = res.check()
     assert verdict.valid is True
-    assert verdict.info["max_seconds_behind"] <= delta
+    assert verdict.info["max_stale_for_s"] <= delta
+    assert verdict.info["max_seconds_behind"] <= verdict.info["max_stale_for_s"]
     # the followers lose the leader: they stop serving reads after Δ
     assert res.summary()["read_availability"] < 1.0
 

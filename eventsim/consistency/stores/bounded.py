@@ -11,7 +11,9 @@ k versions (``max_staleness_versions``)
     ``i - k``: no replica is ever more than ``k`` entries (so ``k`` versions of any key)
     behind. Cut-off replicas stall every write (unavailable).
 
-With synchronised clocks no read is staler than the bounds
+The bounds are all it promises: sessions carry no tokens, so a session routed to a replica
+further behind than the last one may read older values (within the bounds). With synchronised
+clocks no read is staler than the bounds
 (:func:`~eventsim.consistency.stores.check_bounded_staleness`); a skewed replica clock can
 break the time bound, which is why real systems add the clock error to Δ.
 """
@@ -45,6 +47,7 @@ class BoundedStalenessStore(SequentialStore):
 
     name = "bounded"
     summary = "leader log; replicas serve reads only within Δ s / k versions of the leader"
+    session_tokens = False
 
     def __init__(self, ctx: StoreContext) -> None:
         super().__init__(ctx)

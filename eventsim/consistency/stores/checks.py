@@ -9,8 +9,9 @@ Anomalies (column ``anomaly``):
 ``garbage-read`` / ``aborted-read``
     A read returned a value no (successful) write wrote.
 ``time-bound`` / ``version-bound``
-    A read was staler than ``max_staleness_s`` seconds or ``max_staleness_versions``
-    versions (see :func:`~eventsim.consistency.staleness`).
+    A read returned a value that had been overwritten for more than ``max_staleness_s``
+    seconds (``stale_for_s``), or was more than ``max_staleness_versions`` versions behind
+    (``versions_behind``; see :func:`~eventsim.consistency.staleness`).
 ``lost-update``
     A CRDT's converged value lacks acknowledged updates: a counter below the sum of its ok
     increments (minus every decrement), an OR-set without an element that was added (ok)
@@ -130,8 +131,9 @@ def check_bounded_staleness(
     history
         A history frame (written values unique per key).
     max_staleness_s
-        Δ: a read's ``seconds_behind`` (see :func:`~eventsim.consistency.staleness`) must not
-        exceed it; None: no time bound.
+        Δ: the value a read returns must have been the latest committed one at some moment
+        within Δ seconds before the read: its ``stale_for_s`` (see
+        :func:`~eventsim.consistency.staleness`) must not exceed Δ; None: no time bound.
     max_staleness_versions
         k: a read's ``versions_behind`` must not exceed it; None: no version bound.
 
@@ -140,7 +142,7 @@ def check_bounded_staleness(
     CheckResult
         ``valid`` False on ``time-bound``/``version-bound`` reads or garbage reads;
         ``anomalies`` in :data:`STORE_ANOMALY_SCHEMA`; ``info`` holds ``n_reads``,
-        ``n_stale``, ``max_seconds_behind`` and ``max_versions_behind``.
+        ``n_stale``, ``max_stale_for_s``, ``max_seconds_behind`` and ``max_versions_behind``.
 
     Examples
     --------
@@ -149,15 +151,15 @@ def check_bounded_staleness(
     ...                   (1, "read", "x", None, "a", 5, 6)])
     >>> r = check_bounded_staleness(h, max_staleness_s=1.0, max_staleness_versions=1)
     >>> r.valid, r.anomalies.select("anomaly", "row", "detail").rows()
-    (False, [('time-bound', 2, '2.000 s behind (bound 1.0 s)')])
+    (False, [('time-bound', 2, 'stale for 2.000 s (bound 1.0 s)')])
     """
     st = staleness(history)
     rows = _bad_reads(history)
     if max_staleness_s is not None:
-        late = st.filter(pl.col("seconds_behind") > max_staleness_s + 1e-9)
+        late = st.filter(pl.col("stale_for_s") > max_staleness_s + 1e-9)
         rows += [
-            ("time-bound", k, None, r, v, f"{s:.3f} s behind (bound {max_staleness_s} s)")
-            for k, r, v, s in late.select("key", "row", "version", "seconds_behind").iter_rows()
+            ("time-bound", k, None, r, v, f"stale for {s:.3f} s (bound {max_staleness_s} s)")
+            for k, r, v, s in late.select("key", "row", "version", "stale_for_s").iter_rows()
         ]
     if max_staleness_versions is not None:
         behind = st.filter(pl.col("versions_behind") > max_staleness_versions)
@@ -175,6 +177,7 @@ def check_bounded_staleness(
     info = {
         "n_reads": st.height,
         "n_stale": st.filter(pl.col("versions_behind") > 0).height,
+        "max_stale_for_s": float(st["stale_for_s"].max() or 0.0),
         "max_seconds_behind": float(st["seconds_behind"].max() or 0.0),
         "max_versions_behind": int(st["versions_behind"].max() or 0),
     }

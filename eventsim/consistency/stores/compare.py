@@ -39,7 +39,7 @@ COMPARE_SCHEMA: dict[str, pl.DataType] = {
     "write_p99_ms": pl.Float64(),
     "stale_read_rate": pl.Float64(),
     "max_versions_behind": pl.Int64(),
-    "max_seconds_behind": pl.Float64(),
+    "max_stale_for_s": pl.Float64(),
     **{col: pl.Int64() for col in ANOMALY_COLUMNS.values()},
     "linearizable": pl.Boolean(),
     "own_check": pl.Boolean(),
@@ -48,7 +48,8 @@ COMPARE_SCHEMA: dict[str, pl.DataType] = {
 }
 """Columns of :func:`compare_consistency`: one row per model. Latencies of ok operations
 (ms); availability = ok / all operations; ``stale_read_rate`` = ok reads that missed a
-committed write / ok reads; anomaly counts; ``linearizable`` the verdict of
+committed write / ok reads; ``max_versions_behind`` and ``max_stale_for_s`` (how long the
+value returned had been overwritten) of the stalest read; anomaly counts; ``linearizable`` the verdict of
 :func:`~eventsim.consistency.check_linearizable` (null: budget ran out, or not a register
 history); ``own_check`` the model's own guarantee (:meth:`StoreResult.check`);
 ``convergence_s`` seconds from the heal (or the end of the workload) until replicas agree.
@@ -128,7 +129,7 @@ def measure(result: StoreResult, *, time_budget_s: float = 5.0) -> dict[str, Any
             stale = st.filter(pl.col("versions_behind") > 0).height
             row["stale_read_rate"] = stale / st.height if st.height else 0.0
             row["max_versions_behind"] = int(st["versions_behind"].max() or 0)
-            row["max_seconds_behind"] = float(st["seconds_behind"].max() or 0.0)
+            row["max_stale_for_s"] = float(st["stale_for_s"].max() or 0.0)
             counts = {
                 **check_session(h).info["counts"],
                 **check_causal(h).info["counts"],

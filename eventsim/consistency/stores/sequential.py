@@ -37,6 +37,7 @@ class SequentialStore(Store):
 
     name = "sequential"
     summary = "leader-ordered log; reads from any replica's prefix, session tokens"
+    session_tokens = True
 
     def __init__(self, ctx: StoreContext) -> None:
         super().__init__(ctx)
@@ -87,7 +88,7 @@ class SequentialStore(Store):
         arrive = self.net.send(op.client, r, op.invoke_s)
         if arrive is None or arrive > op.deadline_s:
             return (yield from self.give_up(op))
-        token = self.tokens[op.process]
+        token = self.tokens[op.process] if self.session_tokens else 0
         ready = arrive if token == 0 else max(arrive, self.log.recv_s[r][token - 1])
         ready = self.fresh_from(r, ready, op)
         if ready > op.deadline_s:

@@ -49,9 +49,9 @@ COMPARE_SCHEMA: dict[str, pl.DataType] = {
 """Columns of :func:`compare_consistency`: one row per model. Latencies of ok operations
 (ms); availability = ok / all operations; ``stale_read_rate`` = ok reads that missed a
 committed write / ok reads; ``max_versions_behind`` and ``max_stale_for_s`` (how long the
-value returned had been overwritten) of the stalest read; anomaly counts; ``linearizable`` the verdict of
-:func:`~eventsim.consistency.check_linearizable` (null: budget ran out, or not a register
-history); ``own_check`` the model's own guarantee (:meth:`StoreResult.check`);
+value returned had been overwritten) of the stalest read; anomaly counts; ``linearizable``
+the verdict of :func:`~eventsim.consistency.check_linearizable` (null: budget ran out, or not
+a register history); ``own_check`` the model's own guarantee (:meth:`StoreResult.check`);
 ``convergence_s`` seconds from the heal (or the end of the workload) until replicas agree.
 Register-only figures are null for CRDT counters and sets."""
 

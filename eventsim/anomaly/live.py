@@ -35,7 +35,7 @@ from eventsim.anomaly.feature_spec import (
     feature_resolutions,
     features_for,
 )
-from eventsim.anomaly.stream_detector import StreamDetector, Threshold
+from eventsim.anomaly.stream_detector import StreamDetector, Threshold, detector_constructor
 from eventsim.anomaly.workload_eval import SCORES_SCHEMA, _stream_factory
 from eventsim.exceptions import ConfigError
 
@@ -107,6 +107,7 @@ class LiveDetector:
         self.detector = detector
         self.threshold = threshold
         self.seed = seed
+        detector_constructor(detector)  # an unknown name fails now, not at the first window
         self.features = IncrementalFeatures(spec, log)
         self._make = _stream_factory(detector, threshold, feature_resolutions(spec))
         self._name = detector if isinstance(detector, str) else getattr(detector, "__name__", "")

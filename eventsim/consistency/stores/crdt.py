@@ -33,11 +33,8 @@ from eventsim.consistency.clocks import HybridLogicalClock
 from eventsim.consistency.crdt import (
     CRDT,
     CRDTS,
-    GCounter,
     LWWRegister,
-    MVRegister,
     ORSet,
-    PNCounter,
 )
 from eventsim.consistency.stores.base import Op, Reply, Steps, Store, StoreContext
 
@@ -45,32 +42,10 @@ if TYPE_CHECKING:
     from eventsim.consistency.stores.result import StoreResult
     from eventsim.verdict import CheckResult
 
-__all__ = ["CRDTStore", "canonical"]
+__all__ = ["CRDTStore"]
 
 P_DECREMENT = 0.3
 P_REMOVE = 0.25
-
-
-def canonical(state: CRDT) -> Any:
-    """A hashable, order-independent form of a CRDT state (equal states, equal forms).
-
-    Examples
-    --------
-    >>> canonical(ORSet().add("x", "a")) == canonical(ORSet().add("x", "a"))
-    True
-    """
-    if isinstance(state, GCounter):
-        return tuple(sorted(state.counts.items()))
-    if isinstance(state, PNCounter):
-        return (canonical(state.p), canonical(state.n))
-    if isinstance(state, ORSet):
-        return (tuple(sorted(state.adds)), tuple(sorted(state.removed)))
-    if isinstance(state, LWWRegister):
-        return (state.timestamp, state.replica, state.payload)
-    if isinstance(state, MVRegister):
-        return tuple(sorted((v, tuple(sorted(vc.counts.items()))) for v, vc in state.entries))
-    msg = f"canonical: unknown CRDT {type(state).__name__}"
-    raise TypeError(msg)
 
 
 def _text(state: CRDT) -> str | None:
@@ -86,7 +61,6 @@ class _Replica:
         self.name = f"replica-{index}"
         self.store = store
         self.states: dict[str, CRDT] = {}
-        self.forms: dict[str, Any] = {}
         self.inbox: list[tuple[float, int, dict[str, CRDT]]] = []
         self.hlc = HybridLogicalClock()
 
@@ -95,12 +69,11 @@ class _Replica:
         return s if s is not None else self.store.kind()
 
     def set(self, key: str, state: CRDT, t: float) -> None:
-        form = canonical(state)
-        if form == self.forms.get(key):
+        old = self.states.get(key)
+        if old is state or old == state:
             return
         self.states[key] = state
-        self.forms[key] = form
-        self.store.ctx.record(t, self.index, key, self.store.state_id(form), _text(state))
+        self.store.ctx.record(t, self.index, key, self.store.state_id(state), _text(state))
 
     def deliver(self, t: float, states: dict[str, CRDT]) -> None:
         heapq.heappush(self.inbox, (t, self.store.ctx.seq(), states))
@@ -110,7 +83,11 @@ class _Replica:
             at, _, states = heapq.heappop(self.inbox)
             for key, other in states.items():
                 mine = self.states.get(key)
-                self.set(key, other if mine is None else mine.merge(other), at)
+                if mine is other:
+                    continue
+                merged = other if mine is None else mine.merge(other)
+                # keep sharing the sender's object when it already holds everything
+                self.set(key, other if merged == other else merged, at)
 
 
 class CRDTStore(Store):
@@ -133,13 +110,14 @@ class CRDTStore(Store):
         super().__init__(ctx)
         self.kind = CRDTS[self.config.crdt]
         self.replicas = [_Replica(i, self) for i in range(self.n)]
-        self.forms: dict[Any, int] = {}
+        self.ids: dict[CRDT, int] = {}
         self.seen: list[dict[str, list[str]]] = [{} for _ in range(self.config.n_clients)]
         self.rng = ctx.rng("crdt")
 
-    def state_id(self, form: Any) -> int:
-        """A number per distinct state, in order of first appearance (1, 2, ...)."""
-        return self.forms.setdefault(form, len(self.forms) + 1)
+    def state_id(self, state: CRDT) -> int:
+        """A number per distinct state (states are hashable values), in order of first
+        appearance (1, 2, ...)."""
+        return self.ids.setdefault(state, len(self.ids) + 1)
 
     def start(self) -> None:
         """Start push-pull gossip of whole states."""

@@ -23,9 +23,13 @@ def test_deliveries_survive_retention_moving_storage() -> None:
     joined = res.deliveries.join(res.sends, on="event_id", how="left", suffix="_sent")
     assert (joined["partition"] == joined["partition_sent"]).all()
     # per partition, offsets follow event creation order exactly
-    check = joined.sort("partition", "offset").group_by("partition", maintain_order=True).agg(
-        (pl.col("created_s").diff().drop_nulls() >= 0).all().alias("ordered"),
-        (pl.col("offset").diff().drop_nulls() == 1).all().alias("dense"),
+    check = (
+        joined.sort("partition", "offset")
+        .group_by("partition", maintain_order=True)
+        .agg(
+            (pl.col("created_s").diff().drop_nulls() >= 0).all().alias("ordered"),
+            (pl.col("offset").diff().drop_nulls() == 1).all().alias("dense"),
+        )
     )
     assert check["ordered"].all()
     assert check["dense"].all()

@@ -16,6 +16,7 @@ from eventsim.consistency.stores import (
     StoreConfig,
     compare_consistency,
     operations,
+    run_store,
 )
 from eventsim.consistency.stores.network import Network, node_regions
 from eventsim.exceptions import ConfigError
@@ -192,3 +193,28 @@ def test_compare_takes_whole_configs() -> None:
     table = compare_consistency(cfg, [cfg.replace(model="quorum", r=1, w=1), "quorum"])
     assert table["settings"].to_list() == ["R=1 W=1 N=3", "R=2 W=2 N=3"]
     assert compare_consistency(cfg, []).is_empty()
+
+
+def test_the_event_log_of_a_run_drives_the_store() -> None:
+    from eventsim import Scenario, run
+
+    log = run(
+        Scenario(workload="amazon", duration="20s", seed=1, params={"order_rate_per_s": 3.0}),
+        progress=False,
+    )
+    cfg = StoreConfig(workload="amazon", duration_s=20, seed=1, model="session")
+    ops = operations(cfg, log=log)
+    delivered = log.deliveries.group_by("event_id").agg(pl.col("delivered_s").min())
+    carts = log.events.join(delivered, on="event_id").filter(
+        pl.col("event_type").is_in(["order_placed", "cancellation_requested"])
+        & (pl.col("delivered_s") < 20)
+    )
+    writes = ops.filter(pl.col("op") == "write")
+    assert writes.height == carts.height
+    # a write reaches the store when a consumer applies the record, after it was created
+    assert sorted(writes["time_s"].to_list()) == sorted(carts["delivered_s"].to_list())
+    result = run_store(cfg, log=log)
+    assert result.check().valid is True
+    assert compare_consistency(cfg, ["eventual"], log=log)["ops"][0] == ops.height
+    with pytest.raises(ConfigError, match="cannot read the log of a 'amazon' run"):
+        operations(cfg.replace(workload="uber"), log=log)

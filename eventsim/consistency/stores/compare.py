@@ -13,6 +13,7 @@ from eventsim.consistency.stores.config import StoreConfig
 from eventsim.consistency.stores.registry import STORES
 from eventsim.consistency.stores.result import StoreResult
 from eventsim.consistency.stores.run import run_store
+from eventsim.sim.result import RunResult
 
 __all__ = ["ANOMALY_COLUMNS", "COMPARE_SCHEMA", "compare_consistency", "measure"]
 
@@ -146,6 +147,7 @@ def compare_consistency(
     models: Sequence[str | StoreConfig] | None = None,
     *,
     time_budget_s: float = 5.0,
+    log: RunResult | None = None,
 ) -> pl.DataFrame:
     """Run ``config`` under each model and measure the runs side by side.
 
@@ -160,6 +162,9 @@ def compare_consistency(
         ``config`` runs with ``max_staleness_s=1.0``.
     time_budget_s
         Budget of each linearizability check (its verdict is null when it runs out).
+    log
+        Optional: a run whose event log drives every store (see
+        :func:`~eventsim.consistency.stores.run_store`).
 
     Returns
     -------
@@ -186,7 +191,7 @@ def compare_consistency(
             cfg = base.replace(model=m, max_staleness_s=1.0)
         else:
             cfg = base.replace(model=m)
-        rows.append(measure(run_store(cfg), time_budget_s=time_budget_s))
+        rows.append(measure(run_store(cfg, log=log), time_budget_s=time_budget_s))
     return (
         pl.DataFrame(rows, schema=COMPARE_SCHEMA, orient="row")
         if rows

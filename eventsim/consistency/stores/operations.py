@@ -29,10 +29,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from eventsim.exceptions import ConfigError
 from eventsim.sim.rng import RngStreams, stable_hash
 
 if TYPE_CHECKING:
     from eventsim.consistency.stores.config import StoreConfig
+    from eventsim.sim.result import RunResult
 
 __all__ = ["OPS_SCHEMA", "OP_STREAMS", "operations"]
 
@@ -60,15 +62,36 @@ _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
-def _events(name: str, config: StoreConfig) -> pl.DataFrame:
-    from eventsim.workloads import get_workload
+def _events(config: StoreConfig, log: RunResult | None) -> pl.DataFrame:
+    """The business events: drawn from the workload, or read from a run's event log."""
+    name = config.workload
+    if log is None:
+        from eventsim.workloads import get_workload
 
-    params = {**_DEFAULT_PARAMS.get(name, {}), **dict(config.workload_params)}
-    workload = get_workload(name)(params)
-    return workload.generate(config.duration_s, RngStreams(config.seed)).events
+        params = {**_DEFAULT_PARAMS.get(name, {}), **dict(config.workload_params)}
+        workload = get_workload(name)(params)
+        return workload.generate(config.duration_s, RngStreams(config.seed)).events
+    if name == "uniform" or log.scenario.workload != name:
+        msg = (
+            f"store.workload {name!r} cannot read the log of a {log.scenario.workload!r} run; "
+            f"set store.workload = {log.scenario.workload!r}"
+        )
+        raise ConfigError(msg)
+    # the store is updated when a consumer first applies the record: its delivery time
+    first = (
+        log.deliveries.filter(pl.col("applied"))
+        .group_by("event_id")
+        .agg(pl.col("delivered_s").min())
+    )
+    return (
+        log.events.join(first, on="event_id")
+        .with_columns(pl.col("delivered_s").alias("timestamp_s"))
+        .drop("delivered_s")
+        .sort("timestamp_s")
+    )
 
 
-def _uniform(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
+def _uniform(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     n = int(rng.poisson(config.rate_per_s * config.duration_s))
     t = np.sort(rng.uniform(0.0, config.duration_s, n))
     keys = rng.integers(0, config.n_keys, n)
@@ -83,8 +106,8 @@ def _uniform(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     )
 
 
-def _amazon(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
-    ev = _events("amazon", config).filter(pl.col("customer").is_not_null())
+def _amazon(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
+    ev = ev.filter(pl.col("customer").is_not_null())
     cart = pl.lit("cart/") + pl.col("customer")
     writes = ev.filter(pl.col("event_type").is_in(["order_placed", "cancellation_requested"]))
     w = writes.select(
@@ -106,8 +129,7 @@ def _amazon(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     return pl.concat([w, views, payments])
 
 
-def _linkedin(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
-    ev = _events("linkedin", config)
+def _linkedin(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     updates = ev.filter(pl.col("event_type") == "profile_updated").select(
         pl.col("timestamp_s").alias("time_s"),
         pl.col("member").alias("actor"),
@@ -137,8 +159,7 @@ def _linkedin(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     return pl.concat([updates, own, engaged, feed])
 
 
-def _uber(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
-    ev = _events("uber", config)
+def _uber(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     pings = ev.filter(pl.col("event_type") == "location_ping").select(
         pl.col("timestamp_s").alias("time_s"),
         pl.col("key").alias("actor"),
@@ -159,8 +180,7 @@ def _uber(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     return pl.concat([pings, polls])
 
 
-def _synthetic(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
-    ev = _events("synthetic", config)
+def _synthetic(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     actors = rng.integers(0, config.n_clients, ev.height)
     return ev.select(
         pl.col("timestamp_s").alias("time_s"),
@@ -173,17 +193,18 @@ def _synthetic(config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     )
 
 
-OP_STREAMS: dict[str, Callable[[StoreConfig, np.random.Generator], pl.DataFrame]] = {
+OP_STREAMS: dict[str, Callable[[pl.DataFrame, StoreConfig, np.random.Generator], pl.DataFrame]] = {
     "uniform": _uniform,
     "amazon": _amazon,
     "linkedin": _linkedin,
     "uber": _uber,
     "synthetic": _synthetic,
 }
-"""Workload name → function ``(config, rng) -> (time_s, actor, op, key)`` frame."""
+"""Workload name → function ``(events, config, rng) -> (time_s, actor, op, key)`` frame
+(``events``: the workload's business events; empty for ``uniform``)."""
 
 
-def operations(config: StoreConfig) -> pl.DataFrame:
+def operations(config: StoreConfig, *, log: RunResult | None = None) -> pl.DataFrame:
     """The run's client operations, sorted by arrival, each with its session.
 
     Parameters
@@ -191,6 +212,10 @@ def operations(config: StoreConfig) -> pl.DataFrame:
     config
         Its ``workload`` (a name in :data:`OP_STREAMS`), ``workload_params``,
         ``duration_s``, ``n_clients`` and ``seed`` are used.
+    log
+        Optional: a :class:`~eventsim.RunResult` of the same workload. Its event log replaces
+        the drawn events, each one timed when a consumer first applied it (records lost by
+        the pipeline never reach the store); ``workload_params`` are then ignored.
 
     Returns
     -------
@@ -207,7 +232,10 @@ def operations(config: StoreConfig) -> pl.DataFrame:
     (29, ['time_s', 'actor', 'op', 'key', 'process'], ['read', 'write'])
     """
     rng = RngStreams(config.seed)("store.operations")
-    frame = OP_STREAMS[config.workload](config, rng)
+    events = pl.DataFrame() if config.workload == "uniform" and log is None else None
+    if events is None:
+        events = _events(config, log)
+    frame = OP_STREAMS[config.workload](events, config, rng)
     frame = frame.filter(pl.col("time_s") < config.duration_s).sort("time_s", maintain_order=True)
     actors = frame["actor"].unique(maintain_order=True).to_list()
     n = config.n_clients

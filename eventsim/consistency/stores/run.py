@@ -31,6 +31,7 @@ from eventsim.consistency.stores.operations import operations
 from eventsim.consistency.stores.registry import get_store
 from eventsim.consistency.stores.result import FINAL_STATE_SCHEMA, TRACE_SCHEMA, StoreResult
 from eventsim.faults import faults_frame
+from eventsim.sim.result import RunResult
 from eventsim.sim.rng import RngStreams
 
 __all__ = ["run_store"]
@@ -38,13 +39,18 @@ __all__ = ["run_store"]
 _Record = tuple[Op, Reply, float, int]
 
 
-def run_store(config: StoreConfig | None = None, /, **changes: Any) -> StoreResult:
+def run_store(
+    config: StoreConfig | None = None, /, *, log: RunResult | None = None, **changes: Any
+) -> StoreResult:
     """Simulate the store described by ``config`` (fields in ``changes`` replaced).
 
     Parameters
     ----------
     config
         The store, its clients and faults; None builds ``StoreConfig(**changes)``.
+    log
+        Optional: a run of the same workload whose event log drives the store (see
+        :func:`~eventsim.consistency.stores.operations`).
     **changes
         Fields to replace, e.g. ``model="causal"``.
 
@@ -67,7 +73,7 @@ def run_store(config: StoreConfig | None = None, /, **changes: Any) -> StoreResu
     elif changes:
         config = config.replace(**changes)
     started = time.perf_counter()
-    ops = operations(config)
+    ops = operations(config, log=log)
     env = simpy.Environment()
     rngs = RngStreams(config.seed)
     net = Network(config, rngs("store.network"))

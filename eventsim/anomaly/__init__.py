@@ -36,7 +36,13 @@ from eventsim.anomaly.nab import (
     rescore_results,
 )
 from eventsim.anomaly.nab_data import NabCorpus, load_nab, read_nab_results
-from eventsim.anomaly.plot import plot_feature, plot_nab_scoring, plot_scores
+from eventsim.anomaly.plot import (
+    plot_feature,
+    plot_incident_run,
+    plot_nab_scoring,
+    plot_scores,
+    show_incident,
+)
 from eventsim.anomaly.scoring import (
     detection_delays,
     false_alarms_per_day,
@@ -58,9 +64,11 @@ from eventsim.anomaly.thresholds import (
 from eventsim.anomaly.workload_eval import (
     EVAL_PARAMS,
     SCORES_SCHEMA,
+    IncidentRun,
     compare_on_workload,
     default_incidents,
     detection_table,
+    explore_incident,
     incident_outcomes,
     incident_streams,
     run_workload,
@@ -79,6 +87,7 @@ __all__ = [
     "Detector",
     "FeatureSpec",
     "FixedThreshold",
+    "IncidentRun",
     "IncrementalFeatures",
     "LiveDetector",
     "NabCorpus",
@@ -93,6 +102,7 @@ __all__ = [
     "default_incidents",
     "detection_delays",
     "detection_table",
+    "explore_incident",
     "false_alarms_per_day",
     "feature_columns",
     "feature_resolutions",
@@ -108,6 +118,7 @@ __all__ = [
     "nab_score",
     "nab_series_scores",
     "plot_feature",
+    "plot_incident_run",
     "plot_nab_scoring",
     "plot_scores",
     "pointwise_metrics",
@@ -117,6 +128,7 @@ __all__ = [
     "run_with_detector",
     "run_workload",
     "score_streams",
+    "show_incident",
     "window_features",
     "workload_scenario",
 ]

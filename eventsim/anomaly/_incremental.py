@@ -580,19 +580,21 @@ class IncrementalFeatures:
         return pl.DataFrame({k: cols[k] for k in self.schema}, schema=self.schema)
 
     def _quantiles(self, panes: list[_Pane], size: int) -> list[np.ndarray]:
+        """Lower quantiles per stream: one partition per stream, no full sort."""
         s = _cat([a for p in panes for a in p.lat_s], np.int64)
         v = _cat([a for p in panes for a in p.lat_v], np.float64)
-        order = np.lexsort((v, s))
-        s, v = s[order], v[order]
+        out = [np.zeros(size) for _ in self.spec.quantiles]
+        if not s.shape[0]:
+            return out
+        order = np.argsort(s, kind="stable")
         n = np.bincount(s, minlength=size)
-        start = np.concatenate([[0], np.cumsum(n)[:-1]])
-        out = []
-        for q in self.spec.quantiles:
-            idx = start + np.floor((n - 1).astype(np.float64) * q).astype(np.int64)
-            vals = np.zeros(size)
-            has = n > 0
-            vals[has] = v[idx[has]]
-            out.append(vals)
+        bounds = np.concatenate([[0], np.cumsum(n)])
+        for sid in np.flatnonzero(n).tolist():
+            seg = v[order[bounds[sid] : bounds[sid + 1]]]
+            ks = [int(np.floor(float(n[sid] - 1) * q)) for q in self.spec.quantiles]
+            part = np.partition(seg, sorted(set(ks)))
+            for vals, k in zip(out, ks, strict=True):
+                vals[sid] = part[k]
         return out
 
     def _top(self, panes: list[_Pane], size: int) -> np.ndarray:

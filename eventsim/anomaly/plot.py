@@ -15,8 +15,11 @@ import polars as pl
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-__all__ = ["plot_feature", "plot_nab_scoring", "plot_scores"]
+    from eventsim.anomaly.workload_eval import IncidentRun
+
+__all__ = ["plot_feature", "plot_incident_run", "plot_nab_scoring", "plot_scores", "show_incident"]
 
 _HOUR = 3600.0
 
@@ -194,3 +197,78 @@ def plot_nab_scoring(
     ax.set_ylabel("score of a detection at this row")
     ax.set_title(f"NAB weights, profile {profile!r}: windows green, sigmoid reward inside")
     return ax
+
+
+def plot_incident_run(
+    run: IncidentRun, *, feature: str | None = None, fig: Figure | None = None
+) -> Figure:
+    """Two panels: the feature that moved most during the incident, and the alarm scores.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from eventsim.anomaly.workload_eval import explore_incident
+    >>> run = explore_incident("synthetic", duration="1h", params={"rate_per_s": 2})
+    >>> len(plot_incident_run(run).axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    from eventsim.anomaly.feature_spec import feature_columns
+
+    fig = fig if fig is not None else plt.figure(figsize=(9.0, 5.0))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    streams = sorted({s for row in run.incidents["affected"].to_list() for s in row})
+    if feature is None:
+        feature = _most_moved(run, feature_columns(run.features), streams)
+    plot_feature(run.features, feature, run.incidents, streams=streams or None, ax=top)
+    plot_scores(run.scores, run.incidents, ax=bottom)
+    detected = run.outcomes["detected"].to_list()
+    delays = run.outcomes["delay_s"].to_list()
+    verdict = ", ".join(
+        f"{k}: {'detected after ' + format(d, '.0f') + ' s' if hit else 'missed'}"
+        for k, hit, d in zip(run.outcomes["kind"].to_list(), detected, delays, strict=True)
+    )
+    top.set_title(verdict, fontsize=9)
+    return fig
+
+
+def _most_moved(run: IncidentRun, columns: list[str], streams: list[str]) -> str:
+    """The feature whose incident-window mean moved most, in units of its spread before."""
+    inc = run.incidents.row(0, named=True)
+    feats = run.features.filter(pl.col("stream").is_in(streams)) if streams else run.features
+    during = feats.filter(
+        (pl.col("window_start_s") >= inc["start_s"]) & (pl.col("window_start_s") < inc["end_s"])
+    )
+    before = feats.filter(pl.col("window_end_s") <= inc["start_s"])
+    best, name = -1.0, columns[0]
+    for col in columns:
+        spread = float(before[col].std() or 0.0) or 1e-9
+        moved = abs(float(during[col].mean() or 0.0) - float(before[col].mean() or 0.0)) / spread
+        if moved > best:
+            best, name = moved, col
+    return name
+
+
+def show_incident(
+    workload: str = "synthetic",
+    kind: str = "outage",
+    intensity: float = 1.0,
+    detector: str = "tail",
+    threshold: float = 0.0,
+    **kwargs: object,
+) -> Figure:
+    """Run :func:`~eventsim.anomaly.explore_incident` and draw it (the widget callback).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> show_incident("synthetic", duration="1h", params={"rate_per_s": 2}).axes[1].get_ylabel()
+    'alarm score (0 below threshold)'
+    """
+    from eventsim.anomaly.workload_eval import explore_incident
+
+    run = explore_incident(workload, kind, intensity, detector, threshold, **kwargs)  # type: ignore[arg-type]
+    return plot_incident_run(run)

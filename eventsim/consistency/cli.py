@@ -15,7 +15,19 @@ _MODELS = ("auto", "register", "kv")
 
 
 def check_history(args: argparse.Namespace) -> int:
-    """Read the history, check it, print the verdict; return the exit status."""
+    """Read the history, check it, print the verdict; return the exit status.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from eventsim.consistency import make_history, write_history
+    >>> h = make_history([(0, "write", None, 1, None, 0, 1), (1, "read", None, None, 1, 2, 3)])
+    >>> path = write_history(h, pathlib.Path(tempfile.mkdtemp()) / "h.edn")
+    >>> args = argparse.Namespace(path=path, model="auto", time_budget_s=5.0, format=None)
+    >>> check_history(args)
+    /...h.edn: linearizable (2 ops, 1 key(s), model register, ... s)
+    0
+    """
     from eventsim.consistency.history_io import read_history
     from eventsim.consistency.linearizable import check_linearizable
     from eventsim.consistency.models import get_model
@@ -67,7 +79,15 @@ def _short(text: str | None, width: int = 40) -> str:
 
 
 def add_parser(sub: Any) -> None:
-    """Register ``check-history`` on the CLI's subparsers."""
+    """Register ``check-history`` on the CLI's subparsers.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="eventsim")
+    >>> add_parser(parser.add_subparsers())
+    >>> parser.parse_args(["check-history", "h.edn", "--model", "kv"]).model
+    'kv'
+    """
     p = sub.add_parser(
         "check-history",
         help="check a recorded history for linearizability (exit 0 yes, 1 no, 3 unknown)",

@@ -196,3 +196,15 @@ def test_wall_clock_skew_makes_newer_writes_lose() -> None:
     # Lamport clocks ignore physical time altogether
     lamport = base.replace(clock="lamport")
     assert run_store(lamport.replace(faults=(skew,))).history.equals(run_store(lamport).history)
+
+
+@pytest.mark.parametrize(
+    "model", ["linearizable", "quorum", "sequential", "causal", "session", "bounded", "eventual"]
+)
+def test_every_model_converges_after_the_heal(model: str) -> None:
+    from eventsim.consistency.stores import check_convergence
+
+    extra = {"max_staleness_s": 1.0} if model == "bounded" else {}
+    verdict = check_convergence(_run(model, **extra))
+    assert verdict.valid is True
+    assert verdict.info["convergence_s"] < 2.0

@@ -60,7 +60,17 @@ def _expand(side: str, regions: dict[str, str], field: str) -> set[str]:
 
 
 def check_targets(config: StoreConfig) -> None:
-    """Raise :class:`~eventsim.exceptions.ConfigError` when a fault names an unknown node."""
+    """Raise :class:`~eventsim.exceptions.ConfigError` when a fault names an unknown node.
+
+    Examples
+    --------
+    >>> from eventsim.consistency.stores import StoreConfig
+    >>> from eventsim.faults import FaultSpec
+    >>> StoreConfig(faults=(FaultSpec("network_partition", "eu-west|replica-9"),))
+    Traceback (most recent call last):
+    ...
+    eventsim.exceptions.ConfigError: store.faults[0].target names 'replica-9', ...
+    """
     regions = node_regions(config)
     for i, f in enumerate(config.faults):
         field = f"store.faults[{i}].target"
@@ -194,7 +204,7 @@ class Network:
             if arrive is not None:
                 return arrive
             healed = self.heals_at(a, b, t)
-            t = t + retry_s if healed <= t else next_tick(healed, retry_s)
+            t = t + retry_s if healed <= t else _next_tick(healed, retry_s)
 
     # -- clocks --------------------------------------------------------------------------------
     def clock(self, node: int, t: float) -> float:
@@ -223,6 +233,6 @@ def _latency_matrix(config: StoreConfig) -> np.ndarray:
     return out
 
 
-def next_tick(t: float, period: float) -> float:
+def _next_tick(t: float, period: float) -> float:
     """The first multiple of ``period`` strictly after ``t``."""
     return (math.floor(t / period) + 1) * period

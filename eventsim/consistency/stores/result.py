@@ -66,6 +66,15 @@ class StoreResult:
         Network messages sent.
     wall_s
         Wall-clock seconds the run took (not part of any table).
+
+    Examples
+    --------
+    >>> from eventsim.consistency.stores import run_store
+    >>> res = run_store(model="causal", duration_s=3, seed=1)
+    >>> res.history.height == res.trace.height, res.check().valid
+    (True, True)
+    >>> res.final_state.columns
+    ['replica', 'key', 'version', 'value']
     """
 
     config: StoreConfig
@@ -84,7 +93,14 @@ class StoreResult:
         return heal if heal > 0 else self.config.duration_s
 
     def check(self) -> CheckResult:
-        """The model's own checker on this run (see each model's docstring)."""
+        """The model's own checker on this run (see each model's docstring).
+
+        Examples
+        --------
+        >>> from eventsim.consistency.stores import run_store
+        >>> run_store(model="sequential", duration_s=3, seed=1).check().info["method"]
+        'witness'
+        """
         from eventsim.consistency.stores.registry import get_store
 
         return get_store(self.config.model).check(self)

@@ -99,6 +99,7 @@ def staleness(history: pl.DataFrame) -> pl.DataFrame:
         by="key",
         strategy="backward",
         allow_exact_matches=False,
+        check_sortedness=False,  # both sides are sorted above; polars cannot check with `by`
     )
     nxt = writes.select(
         "key", (pl.col("version") - 1).alias("version"), pl.col("commit_s").alias("next_s")
@@ -169,7 +170,11 @@ def convergence_time(replica_states: pl.DataFrame, heal_s: float) -> float:
     times = s.select("key", "time_s").unique()
     grid = times.join(replicas, how="cross").sort("time_s")
     held = grid.join_asof(
-        s.sort("time_s"), on="time_s", by=["key", "replica"], strategy="backward"
+        s.sort("time_s"),
+        on="time_s",
+        by=["key", "replica"],
+        strategy="backward",
+        check_sortedness=False,  # sorted above; polars cannot check with `by`
     ).with_columns(pl.col("version").fill_null(0))
     agree = (
         held.group_by("key", "time_s")

@@ -225,6 +225,7 @@ class IncrementalFeatures:
         if spec.latency not in (None, "key_gap"):
             payload.append(spec.latency)  # type: ignore[arg-type]
         payload += list(spec.position or ())
+        payload = [c for c in dict.fromkeys(payload) if c not in names]
         parts: dict[str, list[np.ndarray]] = {n: [] for n in [*names, "_sid"]}
         for name in payload:
             parts[name] = []

@@ -225,3 +225,16 @@ def test_several_consumer_groups_need_a_group_name():
     ev = make_log([("t", "k", "x", 1.0, 1.0, {})]).to_polars()
     with pytest.raises(DataFormatError, match="pass group"):
         window_features(ev, FeatureSpec(), deliveries=d)
+
+
+def test_one_column_can_be_stream_entity_and_latency_at_once():
+    rows = [
+        ("t", "a", "x", 1.0, 1.0, {"who": "u1", "lat": 2.0}),
+        ("t", "b", "x", 2.0, 2.0, {"who": "u1", "lat": 4.0}),
+        ("t", "c", "x", 3.0, 3.0, {"who": "u2", "lat": 6.0}),
+    ]
+    spec = FeatureSpec(by=("who",), entity="who", latency="lat", max_delay_s=None)
+    out = both(make_log(rows), spec)
+    assert out.select("stream", "events", "top_entity_rate_per_s", "latency_p50").rows() == [
+        ("u1", 2, 2 / 60, 2.0), ("u2", 1, 1 / 60, 6.0),
+    ]  # fmt: skip

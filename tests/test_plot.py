@@ -75,6 +75,16 @@ def test_rank_frequency_draws_one_log_log_line_per_group(ax):
     assert [line.get_label() for line in whole.get_lines()] == ["all"]
 
 
+def test_long_rank_curves_are_thinned_on_log_spaced_ranks(ax):
+    freq = pl.DataFrame({"rank": range(1, 10_001), "n_events": range(10_000, 0, -1)})
+    (line,) = plot_rank_frequency(freq, ax=ax, by=None, max_points=50).get_lines()
+    ranks = line.get_xdata().tolist()
+    assert ranks[:3] == [1, 2, 3]
+    assert ranks[-1] == 10_000
+    assert 30 < len(ranks) <= 50
+    assert ranks == sorted(set(ranks))
+
+
 def test_funnel_bars_are_coloured_by_kind_and_labelled(ax):
     f = pl.DataFrame(
         {

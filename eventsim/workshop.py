@@ -124,7 +124,7 @@ def _forbidden_changes(
     bad = [
         p
         for p in _changed(scenario, reference)
-        if p != "seed" and not any(fnmatch.fnmatchcase(p, pat) for pat in allowed)
+        if not any(fnmatch.fnmatchcase(p, pat) for pat in allowed)
     ]
     if not bad:
         return None
@@ -143,14 +143,6 @@ def _run(obj: Any, what: str) -> tuple[RunResult | None, str | None]:
     if obj is None:
         return None, f"build the {what} first (it is still None)"
     return None, f"expected a Scenario or a RunResult for the {what}; got {type(obj).__name__}"
-
-
-def _scenario_of(obj: Any) -> Scenario | None:
-    if isinstance(obj, Scenario):
-        return obj
-    if isinstance(obj, RunResult):
-        return obj.scenario
-    return None
 
 
 # -- module 1: logs, partitions, consumer groups --------------------------------------------------

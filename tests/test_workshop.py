@@ -175,6 +175,8 @@ def test_keeps_up_rejects_changes_outside_the_task() -> None:
     assert not fb.ok
     assert "you changed params.rate_per_s" in fb.message
     assert "consumers.0.members" not in fb.message.split("you changed")[1]
+    lucky = check_keeps_up(base.replace(seed=9), reference=base, quiet=True)
+    assert lucky.message.endswith("you changed seed")
 
 
 @pytest.mark.parametrize("thing", [None, 42])

@@ -9,7 +9,9 @@ import pytest
 import eventsim as es
 from eventsim.scenario import load_scenario
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.toml"))
+ALL = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.toml"))
+SWEEPS = [p for p in ALL if p.name.startswith("sweep_")]
+EXAMPLES = [p for p in ALL if p not in SWEEPS]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -29,3 +31,11 @@ def test_example_runs(path: Path) -> None:
 
 def test_examples_exist() -> None:
     assert {p.name for p in EXAMPLES} >= {"synthetic.toml", "delivery_faults.toml"}
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.name)
+def test_sweep_example_loads(path: Path) -> None:
+    from eventsim.sweep import load_sweep
+
+    loaded = load_sweep(path)
+    assert loaded is not None

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from eventsim.delivery.send import SENDS_SCHEMA
 from eventsim.exceptions import DataFormatError
+from eventsim.sim.consumer import DELIVERY_SCHEMA
 
 __all__ = [
     "ANOMALY_SCHEMA",
@@ -26,18 +28,6 @@ __all__ = [
     "sends_frame",
 ]
 
-#: Columns of ``RunResult.sends``: one row per business event the producer was asked to send.
-SENDS_SCHEMA: dict[str, pl.DataType] = {
-    "event_id": pl.Int64(),
-    "topic": pl.String(),
-    "key": pl.String(),
-    "partition": pl.Int32(),
-    "created_s": pl.Float64(),
-    "attempts": pl.Int32(),
-    "status": pl.String(),
-    "acked_s": pl.Float64(),
-}
-
 #: Columns of the event log the checker reads (``RunResult.events`` has more).
 LOG_SCHEMA: dict[str, pl.DataType] = {
     "topic": pl.String(),
@@ -47,20 +37,8 @@ LOG_SCHEMA: dict[str, pl.DataType] = {
     "txn_state": pl.String(),
 }
 
-#: Columns of ``RunResult.deliveries`` the checker reads.
-DELIVERIES_SCHEMA: dict[str, pl.DataType] = {
-    "group": pl.String(),
-    "member": pl.String(),
-    "generation": pl.Int32(),
-    "poll": pl.Int64(),
-    "topic": pl.String(),
-    "partition": pl.Int32(),
-    "offset": pl.Int64(),
-    "event_id": pl.Int64(),
-    "delivered_s": pl.Float64(),
-    "latency_s": pl.Float64(),
-    "applied": pl.Boolean(),
-}
+#: Columns of ``RunResult.deliveries`` the checker reads: all of them.
+DELIVERIES_SCHEMA: dict[str, pl.DataType] = DELIVERY_SCHEMA
 
 #: Schema of ``CheckResult.anomalies`` of the delivery checker.
 ANOMALY_SCHEMA: dict[str, pl.DataType] = {

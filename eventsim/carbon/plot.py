@@ -42,7 +42,8 @@ def plot_intensity_shape(
     ax = _axes(ax)
     for name, trace in traces.items():
         ts = pl.col("timestamp")
-        key = ts.dt.hour() if by == "hour" else (ts.dt.weekday() - 1) * 24 + ts.dt.hour()
+        hour = ts.dt.hour().cast(pl.Int32)  # Int8 would overflow past hour 127 of the week
+        key = hour if by == "hour" else (ts.dt.weekday().cast(pl.Int32) - 1) * 24 + hour
         shape = trace.group_by(key.alias("k")).agg(pl.col("intensity_g_per_kwh").mean()).sort("k")
         ax.plot(shape["k"].to_numpy(), shape["intensity_g_per_kwh"].to_numpy(), label=name)
     ax.set_xlabel("hour of day (UTC)" if by == "hour" else "hour of week (UTC, Mon 0h = 0)")

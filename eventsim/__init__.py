@@ -54,6 +54,7 @@ _SUBPACKAGES = {
     "sim",
     "sweep",
     "workloads",
+    "workshop",
 }
 
 

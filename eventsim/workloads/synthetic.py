@@ -94,6 +94,8 @@ class SyntheticParams:
         Lognormal payload size: median bytes and sigma of its log.
     latency_ms_median
         Median of the ``latency_ms`` payload column.
+    rate_multiplier
+        Scales ``rate_per_s`` (as on every workload).
     """
 
     rate_per_s: float = 1000.0
@@ -106,6 +108,7 @@ class SyntheticParams:
     payload_bytes_median: float = 400.0
     payload_bytes_sigma: float = 0.5
     latency_ms_median: float = 20.0
+    rate_multiplier: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("event_types", "event_mix", "topics", "topic_mix"):
@@ -113,6 +116,7 @@ class SyntheticParams:
         p = "workload.params"
         checks = [
             (self.rate_per_s > 0, "rate_per_s", self.rate_per_s, "> 0"),
+            (self.rate_multiplier > 0, "rate_multiplier", self.rate_multiplier, "> 0"),
             (self.n_keys >= 1, "n_keys", self.n_keys, ">= 1"),
             (self.zipf_exponent >= 0, "zipf_exponent", self.zipf_exponent, ">= 0"),
             (
@@ -159,7 +163,7 @@ class Synthetic(Workload):
         prm: SyntheticParams = self.params
         self.check_window(duration_s)
         rng = rngs("synthetic.arrivals")
-        ts = poisson_arrivals(rng, prm.rate_per_s, 0.0, duration_s)
+        ts = poisson_arrivals(rng, prm.rate_per_s * prm.rate_multiplier, 0.0, duration_s)
         keys = zipf_ranks(rngs("synthetic.keys"), ts.shape[0], prm.n_keys, prm.zipf_exponent)
         extra_t, extra_k, extra_topic, incidents = self._abuse(rngs, duration_s)
         forced = np.full(ts.shape[0], -1, dtype=np.int64)

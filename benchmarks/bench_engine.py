@@ -15,7 +15,8 @@ from one producer process to one consumer process (one SimPy event per item).
 Target: eventsim events/s >= 10 × the baseline's items/s. Best of 3 repetitions for both,
 interleaved (baseline, eventsim, baseline, ...) so that load on a shared machine hits both.
 
-``--workload NAME`` measures a named workload end to end instead (duration chosen so that it
+``--workload NAME`` measures a named workload end to end instead, its volume scaled with
+``rate_multiplier`` to the synthetic run's 10k events/s (duration chosen so that it
 produces about ``--events`` events, from a short calibration draw); target 3 × the baseline.
 A workload that cannot be imported yet prints "skipped".
 
@@ -66,8 +67,13 @@ def scenario(workload: str, n_events: int) -> Scenario:
         params: dict = {"rate_per_s": RATE_PER_S}
         duration = n_events / RATE_PER_S
     else:
-        params = {}
-        duration = n_events / _calibrated_rate(workload)
+        # the same event rate as the synthetic run (10k/s over ~100 s): scale the workload's
+        # volume with rate_multiplier rather than simulating hours at its default rate
+        multiplier = 1.0
+        for _ in range(2):
+            multiplier *= RATE_PER_S / _calibrated_rate(workload, multiplier)
+        params = {"rate_multiplier": multiplier}
+        duration = n_events / RATE_PER_S
     return Scenario(
         workload=workload,
         duration=duration,
@@ -80,11 +86,12 @@ def scenario(workload: str, n_events: int) -> Scenario:
     )
 
 
-def _calibrated_rate(workload: str, seconds: float = 600.0) -> float:
+def _calibrated_rate(workload: str, multiplier: float = 1.0, seconds: float = 60.0) -> float:
     from eventsim.sim.rng import RngStreams
     from eventsim.workloads import get_workload
 
-    events = get_workload(workload)({}, ()).generate(seconds, RngStreams(0)).events
+    params = {"rate_multiplier": multiplier}
+    events = get_workload(workload)(params, ()).generate(seconds, RngStreams(0)).events
     return max(events.height / seconds, 1e-9)
 
 

@@ -299,6 +299,31 @@ def _faults_of(result: RunResult, kind: str) -> list[str]:
     return result.faults.filter(pl.col("kind") == kind).get_column("target").to_list()
 
 
+def _run_under_fault(
+    scenario: Any,
+    reference: Any,
+    allowed: Any,
+    kind: str,
+    name: str,
+    hint: str,
+    quiet: bool,
+) -> tuple[Any, list[str], Feedback | None]:
+    """Run a learner's scenario for a fault task: the run, the faulted targets, or the
+    feedback that refuses it (it does not run, changes what the task fixes, or drops the
+    fault)."""
+    result, problem = _run(scenario, "scenario")
+    if result is None:
+        return None, [], _say(False, str(problem), quiet=quiet)
+    problem = _forbidden_changes(result.scenario, reference, allowed)
+    if problem is not None:
+        return None, [], _say(False, problem, quiet=quiet)
+    crashed = _faults_of(result, kind)
+    if not crashed:
+        text = f"the run has no {name} — the task is to survive one: {hint}"
+        return None, [], _say(False, text, quiet=quiet)
+    return result, crashed, None
+
+
 def check_no_loss(
     scenario: Scenario | RunResult | None,
     *,
@@ -345,16 +370,11 @@ def check_no_loss(
     """
     from eventsim.delivery import check
 
-    result, problem = _run(scenario, "scenario")
-    if result is None:
-        return _say(False, str(problem), quiet=quiet)
-    problem = _forbidden_changes(result.scenario, reference, allowed)
-    if problem is not None:
-        return _say(False, problem, quiet=quiet)
-    crashed = _faults_of(result, "broker_crash")
-    if not crashed:
-        text = "the run has no broker crash — the task is to survive one: keep the fault"
-        return _say(False, text, quiet=quiet)
+    result, crashed, refusal = _run_under_fault(
+        scenario, reference, allowed, "broker_crash", "broker crash", "keep the fault", quiet
+    )
+    if refusal is not None:
+        return refusal
     verdict = check(result)
     info = verdict.info
     anomalies = verdict.anomalies
@@ -443,16 +463,11 @@ def check_exactly_once(
     """
     from eventsim.delivery import check
 
-    result, problem = _run(scenario, "scenario")
-    if result is None:
-        return _say(False, str(problem), quiet=quiet)
-    problem = _forbidden_changes(result.scenario, reference, allowed)
-    if problem is not None:
-        return _say(False, problem, quiet=quiet)
-    crashed = _faults_of(result, "consumer_crash")
-    if not crashed:
-        text = "the run has no consumer crash — the task is to survive one: keep the faults"
-        return _say(False, text, quiet=quiet)
+    result, crashed, refusal = _run_under_fault(
+        scenario, reference, allowed, "consumer_crash", "consumer crash", "keep the faults", quiet
+    )
+    if refusal is not None:
+        return refusal
     verdict = check(result)
     info = verdict.info
     counts = verdict.counts()

@@ -34,6 +34,7 @@ from eventsim.consistency.staleness import convergence_time, staleness
 from eventsim.consistency.versions import resolve_versions
 
 _STORE_NAMES = (
+    "run_with_store",
     "STORES",
     "StoreConfig",
     "StoreResult",
@@ -78,6 +79,7 @@ __all__ = [
     "read_history",
     "resolve_versions",
     "run_store",
+    "run_with_store",
     "simulate_history",
     "staleness",
     "validate_history",

@@ -15,6 +15,10 @@ sends
     (:data:`eventsim.delivery.send.SENDS_SCHEMA`).
 faults
     The faults injected (:data:`eventsim.faults.FAULTS_SCHEMA`).
+history
+    Client operations on a replicated store fed by this run's log, when one ran
+    (:func:`eventsim.consistency.run_with_store`; schema in :mod:`eventsim.consistency.history`),
+    else None.
 
 Files
 -----
@@ -53,6 +57,7 @@ class RunResult:
     metrics: pl.DataFrame
     sends: pl.DataFrame
     faults: pl.DataFrame
+    history: pl.DataFrame | None = None
     wall_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -95,6 +100,8 @@ class RunResult:
         path = Path(path)
         for name in FRAMES:
             write_frame(getattr(self, name), self.frame_path(path, name))
+        if self.history is not None:
+            write_frame(self.history, self.frame_path(path, "history"))
         meta = {
             _SCENARIO_KEY: self.scenario.to_toml(),
             _SUMMARY_KEY: json.dumps(self.summary()),
@@ -116,7 +123,9 @@ class RunResult:
             raise DataFormatError(msg)
         scenario = Scenario.from_dict(tomllib.loads(meta[_SCENARIO_KEY].decode()))
         frames = {name: read_frame(cls.frame_path(path, name))[0] for name in FRAMES}
-        return cls(scenario=scenario, events=events, **frames)
+        history_path = cls.frame_path(path, "history")
+        history = read_frame(history_path)[0] if history_path.exists() else None
+        return cls(scenario=scenario, events=events, history=history, **frames)
 
 
 def read_run_metadata(path: str | Path) -> tuple[str, dict[str, Any], int]:

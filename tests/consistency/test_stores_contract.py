@@ -137,3 +137,21 @@ def test_run_store_takes_changes() -> None:
     assert a.config == b.config
     assert_frame_equal(a.history, b.history)
     assert run_store(model="causal", duration_s=2, seed=1).config.model == "causal"
+
+
+def test_run_with_store_records_history_in_the_run_result(tmp_path) -> None:
+    """Issue 5: every client operation is recorded in ``RunResult.history``."""
+    from eventsim.consistency import check_session, run_with_store
+    from eventsim.scenario import Scenario
+    from eventsim.sim.result import RunResult
+
+    sc = Scenario(workload="amazon", duration="60s", seed=3)
+    res, store = run_with_store(sc, model="session", duration_s=60, seed=3)
+    assert res.history is not None
+    assert res.history.equals(store.history)
+    assert res.history.height > 0
+    assert check_session(res.history).valid
+    path = res.write_parquet(tmp_path / "run.parquet")
+    back = RunResult.read_parquet(path)
+    assert back.history is not None
+    assert back.history.equals(res.history)

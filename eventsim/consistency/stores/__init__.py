@@ -34,7 +34,7 @@ from eventsim.consistency.stores.config import DEFAULT_LATENCY_MS, ROUTINGS, Sto
 from eventsim.consistency.stores.operations import OP_STREAMS, OPS_SCHEMA, operations
 from eventsim.consistency.stores.registry import STORES, get_store
 from eventsim.consistency.stores.result import FINAL_STATE_SCHEMA, TRACE_SCHEMA, StoreResult
-from eventsim.consistency.stores.run import run_store
+from eventsim.consistency.stores.run import run_store, run_with_store
 from eventsim.consistency.stores.sequential_check import SEQUENTIAL_SCHEMA, check_sequential
 
 __all__ = [
@@ -63,4 +63,5 @@ __all__ = [
     "measure",
     "operations",
     "run_store",
+    "run_with_store",
 ]

@@ -14,6 +14,7 @@ concurrent with everything the client does next.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Generator
@@ -31,10 +32,11 @@ from eventsim.consistency.stores.operations import operations
 from eventsim.consistency.stores.registry import get_store
 from eventsim.consistency.stores.result import FINAL_STATE_SCHEMA, TRACE_SCHEMA, StoreResult
 from eventsim.faults import faults_frame
+from eventsim.scenario import Scenario
 from eventsim.sim.result import RunResult
 from eventsim.sim.rng import RngStreams
 
-__all__ = ["run_store"]
+__all__ = ["run_store", "run_with_store"]
 
 _Record = tuple[Op, Reply, float, int]
 
@@ -94,6 +96,31 @@ def run_store(
     for op, incarnation in inflight.values():
         records.append((op, Reply("info"), math.inf, incarnation))
     return _result(config, ctx, store, ops, records, time.perf_counter() - started)
+
+
+def run_with_store(
+    scenario: Scenario, config: StoreConfig | None = None, /, **changes: Any
+) -> tuple[RunResult, StoreResult]:
+    """Run ``scenario`` and a replicated store fed by its event log; the run comes back with
+    the store's client operations in ``RunResult.history``.
+
+    Examples
+    --------
+    >>> from eventsim.scenario import Scenario
+    >>> sc = Scenario(workload="amazon", duration="60s", seed=1)
+    >>> res, store = run_with_store(sc, model="causal", duration_s=60, seed=1)
+    >>> res.history is not None and res.history.height == store.history.height
+    True
+    """
+    from eventsim.sim.engine import run
+
+    result = run(scenario, progress=False)
+    if config is None:
+        config = StoreConfig(workload=scenario.workload, **changes)
+    elif changes:
+        config = config.replace(**changes)
+    store = run_store(config, log=result)
+    return dataclasses.replace(result, history=store.history), store
 
 
 def _client(

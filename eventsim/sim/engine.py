@@ -99,6 +99,7 @@ class Simulation:
             faults=self.faults,
             rng=self.rngs("producer.network"),
         )
+        self._cuts = [f for f in self.faults if f.kind == "network_partition"]
         self._blocking = any(f.kind in ("broker_crash", "network_partition") for f in self.faults)
         self.groups: list[tuple[ConsumerGroup, Sink]] = []
         self.handlers: dict[str, list[Handler]] = {c.name: [] for c in scenario.consumers}
@@ -148,8 +149,8 @@ class Simulation:
         leader = int(tl.leader[seg])
         if leader < 0:
             return True
-        for f in self.faults:
-            if f.kind == "network_partition" and f.start_s <= now < f.end_s:
+        for f in self._cuts:
+            if f.start_s <= now < f.end_s:
                 left, right = f.sides()
                 b = f"broker-{leader}"
                 if (member in left and b in right) or (member in right and b in left):

@@ -122,7 +122,7 @@ class Producer:
         self.run_epoch_start = edges[epoch[self.run_starts]] if m else np.empty(0)
         self.run_topic = tc[self.run_starts]
         self.run_partition = part[self.run_starts]
-        self.appended = 0
+        self._topics = [self.log.topics[name] for name in self.topic_names]
 
     @staticmethod
     def _send(
@@ -219,7 +219,7 @@ class Producer:
 
     def stage(self, first: int, last: int) -> None:
         """Append runs ``[first, last)``, each record with its own append time."""
-        topics = [self.log.topics[name] for name in self.topic_names]
+        topics = self._topics
         starts, ends, due = self.run_starts, self.run_ends, self.due
         for r in range(first, last):
             a, b = int(starts[r]), int(ends[r])
@@ -232,7 +232,6 @@ class Producer:
                 part.append(batch, append_s=due[a:b], valid=mask)
             else:
                 part.append_slice(cols, a, b, append_s=due[a:b])
-            self.appended += b - a
 
 
 def _skewed(created: np.ndarray, faults: Sequence[FaultSpec]) -> np.ndarray:

@@ -6,22 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _porcupine import PORCUPINE
 
 from eventsim.cli import main
 from eventsim.consistency import make_history, simulate_history, write_history
-
-PORCUPINE = {
-    "etcd/etcd_000.log": False,
-    "etcd/etcd_001.log": False,
-    "etcd/etcd_002.log": True,
-    "etcd/etcd_003.log": False,
-    "etcd/etcd_005.log": True,
-    "etcd/etcd_018.log": True,
-    "kv/c01-ok.txt": True,
-    "kv/c01-bad.txt": False,
-    "kv/c10-ok.txt": True,
-    "kv/c10-bad.txt": False,
-}
 
 
 @pytest.mark.parametrize(("name", "expected"), PORCUPINE.items())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from _porcupine import PORCUPINE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -21,19 +22,6 @@ from eventsim.consistency import (
 from eventsim.consistency._brute import is_linearizable_brute
 from eventsim.consistency.linearizable import ANOMALY_SCHEMA
 from eventsim.exceptions import ConfigError, DataFormatError
-
-PORCUPINE = {
-    "etcd/etcd_000.log": False,
-    "etcd/etcd_001.log": False,
-    "etcd/etcd_002.log": True,
-    "etcd/etcd_003.log": False,
-    "etcd/etcd_005.log": True,
-    "etcd/etcd_018.log": True,
-    "kv/c01-ok.txt": True,
-    "kv/c01-bad.txt": False,
-    "kv/c10-ok.txt": True,
-    "kv/c10-bad.txt": False,
-}
 
 
 def _info(result) -> dict:

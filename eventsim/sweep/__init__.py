@@ -17,7 +17,12 @@ from eventsim.sweep.aggregate import aggregate, metric_columns, param_columns
 from eventsim.sweep.cli import add_sweep_parser, run_sweep_cli, sweep_main
 from eventsim.sweep.config import SweepFile, load_sweep, read_sweep_file, resolve_metrics
 from eventsim.sweep.errors import SweepError
-from eventsim.sweep.executors import EXECUTORS, SweepExecutor, make_executor
+from eventsim.sweep.executors import (
+    EXECUTORS,
+    SweepExecutor,
+    make_executor,
+    shutdown_idle_pool,
+)
 from eventsim.sweep.grid import Grid
 from eventsim.sweep.plot import plot_heatmap, plot_metric
 from eventsim.sweep.runner import sweep
@@ -41,6 +46,7 @@ __all__ = [
     "read_sweep_file",
     "resolve_metrics",
     "run_sweep_cli",
+    "shutdown_idle_pool",
     "sweep",
     "sweep_main",
 ]

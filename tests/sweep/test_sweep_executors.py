@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -9,7 +10,7 @@ from polars.testing import assert_frame_equal
 
 from eventsim.exceptions import ConfigError
 from eventsim.scenario import Scenario
-from eventsim.sweep import Grid, make_executor, sweep
+from eventsim.sweep import Grid, make_executor, shutdown_idle_pool, sweep
 from eventsim.sweep.executors import DaskExecutor, FuturesExecutor, ProcessesExecutor
 
 BASE = Scenario(duration="5s", params={"rate_per_s": 50})
@@ -104,3 +105,53 @@ def test_rows_come_back_in_grid_order_whatever_the_completion_order(serial_table
     assert keys == expected
     assert serial_table.get_column("seed").to_list() == [0, 1] * 4
     assert serial_table.get_column("log.partitions").to_list() == [1] * 4 + [4] * 4
+
+
+def worker_pid(result):
+    import os
+
+    return {"pid": os.getpid()}
+
+
+def _pids(**kwargs):
+    table = sweep(BASE, GRID, metrics=worker_pid, executor="processes", max_workers=2,
+                  progress=False, **kwargs)  # fmt: skip
+    return set(table.get_column("pid").to_list())
+
+
+def test_a_second_sweep_reuses_the_warm_pool():
+    shutdown_idle_pool()
+    first = _pids()
+    second = _pids()
+    assert second <= first  # the same worker processes, not new ones
+    assert os.getpid() not in first
+    assert shutdown_idle_pool()  # it was kept after the sweep
+    assert not shutdown_idle_pool()
+    assert not first & _pids()  # after a shutdown, new workers
+
+
+def test_a_changed_environment_gets_a_new_pool(monkeypatch):
+    shutdown_idle_pool()
+    first = _pids()
+    monkeypatch.setenv("EVENTSIM_TEST_POOL_ENV", "1")  # workers would not see it
+    assert not first & _pids()
+    shutdown_idle_pool()
+
+
+def test_keep_alive_zero_keeps_no_pool():
+    shutdown_idle_pool()
+    with ProcessesExecutor(max_workers=2, keep_alive_s=0) as ex:
+        out = dict(ex.results([BASE], worker_pid))
+    assert out[0]["status"] == "ok"
+    assert not shutdown_idle_pool()
+
+
+def test_an_idle_pool_expires():
+    from eventsim.sweep.executors import processes
+
+    shutdown_idle_pool()
+    _pids()
+    pool = processes._idle[1]
+    processes._expire(pool)  # what its timer does after keep_alive_s
+    assert processes._idle is None
+    assert not shutdown_idle_pool()

@@ -12,7 +12,7 @@ from eventsim.exceptions import ConfigError, closest
 from eventsim.sweep.executors.base import Outcome, SweepExecutor
 from eventsim.sweep.executors.dask import DaskExecutor, is_dask_client
 from eventsim.sweep.executors.futures import FuturesExecutor
-from eventsim.sweep.executors.processes import ProcessesExecutor
+from eventsim.sweep.executors.processes import ProcessesExecutor, shutdown_idle_pool
 from eventsim.sweep.executors.serial import SerialExecutor
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "SerialExecutor",
     "SweepExecutor",
     "make_executor",
+    "shutdown_idle_pool",
 ]
 
 #: Executors by name (``"dask"`` starts a LocalCluster).

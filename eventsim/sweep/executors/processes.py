@@ -7,14 +7,24 @@ lambdas and notebook functions work.
 A worker that dies (killed, crashed, out of memory) breaks the whole pool. The runs that were
 in flight then are retried one at a time in a fresh pool, which finds the run that kills its
 worker: that run alone is reported failed; the others are resubmitted and the sweep goes on.
+
+Starting a pool costs about half a second here (spawning the workers, which import polars,
+numpy and eventsim). So that sweeps run one after another in a notebook pay it once, a healthy
+pool is *kept warm* for ``keep_alive_s`` seconds after its sweep (as joblib/loky's reusable
+executor does) and the next sweep with the same ``max_workers`` reuses it. A pool is reused
+only while the environment variables and ``sys.path`` it was spawned with are unchanged, since
+workers see those as they were at spawn; :func:`shutdown_idle_pool` stops it at once.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
+import hashlib
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import EXTRA_QUEUED_CALLS, BrokenProcessPool
 from typing import Any
@@ -25,7 +35,10 @@ from eventsim.sweep.executors.base import Outcome, SweepExecutor
 from eventsim.sweep.executors.futures import outcome_of
 from eventsim.sweep.worker import Metrics, ShippedCallable, execute_run, failed_outcome
 
-__all__ = ["ProcessesExecutor"]
+__all__ = ["DEFAULT_KEEP_ALIVE_S", "ProcessesExecutor", "shutdown_idle_pool"]
+
+#: Seconds an idle pool is kept for the next sweep.
+DEFAULT_KEEP_ALIVE_S = 120.0
 
 WORKER_DIED = (
     "WorkerDied: the worker process died while running this scenario"
@@ -41,23 +54,41 @@ class ProcessesExecutor(SweepExecutor):
     max_workers
         Worker processes; None uses every CPU (``os.cpu_count()``). The pool never starts
         more workers than there are runs.
+    keep_alive_s
+        Keep the pool warm this long after the sweep for the next one (see the module
+        docstring); 0 shuts it down when the sweep ends.
 
     Examples
     --------
     >>> ProcessesExecutor(max_workers=2).workers
     2
+    >>> ProcessesExecutor(keep_alive_s=-1)
+    Traceback (most recent call last):
+    ...
+    eventsim.exceptions.ConfigError: keep_alive_s must be a number >= 0; got -1
     """
 
     name = "processes"
 
-    def __init__(self, *, max_workers: int | None = None) -> None:
+    def __init__(
+        self, *, max_workers: int | None = None, keep_alive_s: float = DEFAULT_KEEP_ALIVE_S
+    ) -> None:
         if max_workers is not None and (
             not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1
         ):
             msg = f"max_workers must be an integer >= 1 or None; got {max_workers!r}"
             raise ConfigError(msg)
+        if (
+            isinstance(keep_alive_s, bool)
+            or not isinstance(keep_alive_s, int | float)
+            or not (keep_alive_s >= 0)
+        ):
+            msg = f"keep_alive_s must be a number >= 0; got {keep_alive_s!r}"
+            raise ConfigError(msg)
         self.max_workers = max_workers or os.cpu_count() or 1
+        self.keep_alive_s = float(keep_alive_s)
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._pool_workers = 0
 
     @property
     def workers(self) -> int:
@@ -72,7 +103,10 @@ class ProcessesExecutor(SweepExecutor):
         todo = list(range(len(scenarios)))
         while todo:
             broken: list[int] = []
-            yield from self._batch(todo, scenarios, fn, self.max_workers, broken)
+            keep = self.keep_alive_s > 0  # a healthy pool stays open for close() to keep
+            yield from self._batch(todo, scenarios, fn, self.max_workers, broken, keep=keep)
+            if not broken:
+                return
             # the runs in flight when the pool broke are the first unfinished ones
             n_suspects = min(len(broken), min(self.max_workers, len(todo)) + EXTRA_QUEUED_CALLS)
             untried: list[int] = []
@@ -106,12 +140,9 @@ class ProcessesExecutor(SweepExecutor):
         *,
         keep: bool = False,
     ) -> Iterator[tuple[int, Outcome]]:
-        """Run ``positions`` in the pool (a new one unless ``keep`` and one is open); those
-        lost to a broken pool go to ``broken``, sorted. ``keep`` leaves a healthy pool open."""
-        if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = cf.ProcessPoolExecutor(min(workers, len(positions)), mp_context=context)
-        futures = {self._pool.submit(fn, scenarios[i]): i for i in positions}
+        """Run ``positions`` in the open pool, a warm one or a new one; those lost to a
+        broken pool go to ``broken``, sorted. ``keep`` leaves a healthy pool open."""
+        futures = self._submit(positions, scenarios, fn, workers)
         for future in cf.as_completed(futures):
             if isinstance(future.exception(), BrokenProcessPool):
                 broken.append(futures[future])
@@ -121,19 +152,113 @@ class ProcessesExecutor(SweepExecutor):
         if broken or not keep:
             self._shutdown_pool()
 
+    def _submit(
+        self,
+        positions: list[int],
+        scenarios: Sequence[Scenario],
+        fn: Callable[[Scenario], Outcome],
+        workers: int,
+    ) -> dict[cf.Future[Outcome], int]:
+        """Submit to the open pool, a warm one, or a new one (spawned lazily, per run)."""
+        if self._pool is None:
+            self._pool_workers = workers
+            self._pool = _take_idle_pool(workers) if self.keep_alive_s > 0 else None
+        if self._pool is not None:
+            try:
+                return {self._pool.submit(fn, scenarios[i]): i for i in positions}
+            except BrokenProcessPool:  # a warm pool whose worker died while it waited
+                self._pool.shutdown(wait=True, cancel_futures=True)
+        context = multiprocessing.get_context("spawn")
+        # sized to the runs, but a pool for the next sweep keeps max_workers slots (workers
+        # spawn only as runs need them)
+        size = workers if self.keep_alive_s > 0 else min(workers, len(positions))
+        self._pool = cf.ProcessPoolExecutor(size, mp_context=context)
+        return {self._pool.submit(fn, scenarios[i]): i for i in positions}
+
     def _shutdown_pool(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
 
     def close(self, *, cancel: bool = False) -> None:
-        """Shut the pool down; on ``cancel`` drop queued runs and stop the workers now."""
+        """Keep a healthy pool warm for the next sweep (or shut it down); on ``cancel``
+        drop queued runs and stop the workers now."""
         pool, self._pool = self._pool, None
         if pool is None:
             return
         if cancel:
             _terminate_workers(pool)
-        pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            pool.shutdown(wait=False, cancel_futures=True)
+        elif self.keep_alive_s > 0 and self._pool_workers == self.max_workers:
+            _park_idle_pool(pool, self.max_workers, self.keep_alive_s)
+        else:
+            pool.shutdown(wait=True)
+
+
+_idle_lock = threading.Lock()
+#: The pool kept warm: (max_workers, environment fingerprint), pool, timer that stops it.
+_idle: tuple[tuple[int, str], cf.ProcessPoolExecutor, threading.Timer] | None = None
+
+
+def _fingerprint(workers: int) -> tuple[int, str]:
+    """What a warm pool must match: its size, and the environment and path its workers got."""
+    text = repr((sorted(os.environ.items()), sys.path))
+    return workers, hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _take_idle_pool(workers: int) -> cf.ProcessPoolExecutor | None:
+    """The warm pool if it matches (then it is no longer idle), else None (and stop it)."""
+    global _idle
+    with _idle_lock:
+        idle, _idle = _idle, None
+    if idle is None:
+        return None
+    key, pool, timer = idle
+    timer.cancel()
+    if key == _fingerprint(workers):
+        return pool
+    pool.shutdown(wait=False)
+    return None
+
+
+def _park_idle_pool(pool: cf.ProcessPoolExecutor, workers: int, keep_alive_s: float) -> None:
+    """Keep ``pool`` for the next sweep; it shuts down after ``keep_alive_s`` unused."""
+    global _idle
+    timer = threading.Timer(keep_alive_s, _expire, args=(pool,))
+    timer.daemon = True
+    with _idle_lock:
+        previous, _idle = _idle, (_fingerprint(workers), pool, timer)
+    timer.start()
+    if previous is not None:
+        previous[2].cancel()
+        previous[1].shutdown(wait=False)
+
+
+def _expire(pool: cf.ProcessPoolExecutor) -> None:
+    global _idle
+    with _idle_lock:
+        if _idle is None or _idle[1] is not pool:
+            return
+        _idle = None
+    pool.shutdown(wait=True)
+
+
+def shutdown_idle_pool() -> bool:
+    """Stop the pool kept warm for the next sweep now; True if there was one.
+
+    Examples
+    --------
+    >>> shutdown_idle_pool() in (True, False)
+    True
+    """
+    global _idle
+    with _idle_lock:
+        idle, _idle = _idle, None
+    if idle is None:
+        return False
+    idle[2].cancel()
+    idle[1].shutdown(wait=True)
+    return True
 
 
 def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:

@@ -7,7 +7,17 @@ from collections.abc import Iterable
 import numpy as np
 import polars as pl
 
-__all__ = ["Dictionary"]
+__all__ = ["Dictionary", "is_categorical", "is_text"]
+
+
+def is_categorical(dtype: pl.DataType) -> bool:
+    """True for dictionary-encoded string dtypes (``pl.Enum``, ``pl.Categorical``)."""
+    return isinstance(dtype, (pl.Enum, pl.Categorical))
+
+
+def is_text(dtype: pl.DataType) -> bool:
+    """True for the dtypes the log stores as dictionary codes: String, Enum, Categorical."""
+    return dtype == pl.String or is_categorical(dtype)
 
 
 class Dictionary:
@@ -79,7 +89,22 @@ class Dictionary:
         return table
 
     def encode_series(self, series: pl.Series) -> np.ndarray:
-        """Codes of a polars String series, interning its distinct values once (vectorised)."""
+        """Codes of a polars String, Enum or Categorical series, interning its distinct values
+        once (vectorised).
+
+        Strings are interned in order of first appearance whatever the dtype, so an Enum or
+        Categorical column gets exactly the codes its String version would.
+
+        Examples
+        --------
+        >>> d = Dictionary()
+        >>> d.encode_series(pl.Series(["b", None, "a", "b"])).tolist()
+        [0, -1, 1, 0]
+        >>> d.encode_series(pl.Series(["c", "a", None], dtype=pl.Enum(["a", "c", "z"]))).tolist()
+        [2, 1, -1]
+        """
+        if is_categorical(series.dtype):
+            return self._encode_categorical(series)
         uniques = series.drop_nulls().unique(maintain_order=True)
         table = self._intern(uniques)
         local = series.cast(pl.Enum(uniques)).to_physical()
@@ -87,6 +112,19 @@ class Dictionary:
         mask = local.is_not_null().to_numpy()
         out[mask] = table[local.drop_nulls().to_numpy().astype(np.int64)]
         return out
+
+    def _encode_categorical(self, series: pl.Series) -> np.ndarray:
+        """Map the categories present once, then index with the physical codes (no per-row
+        strings)."""
+        present = series.unique(maintain_order=True).drop_nulls()
+        table = self._intern(present.cast(pl.String))
+        phys = present.to_physical().to_numpy().astype(np.int64)
+        lut = np.full(int(phys.max(initial=-1)) + 2, -1, dtype=np.int32)  # last slot: null
+        lut[phys] = table
+        codes = series.to_physical()
+        if codes.null_count():
+            codes = codes.cast(pl.Int64).fill_null(-1)
+        return lut[codes.to_numpy()]
 
     def series(self) -> pl.Series:
         """All interned strings as a polars Series, in code order."""

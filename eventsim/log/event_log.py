@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from eventsim.exceptions import ConfigError, DataFormatError
-from eventsim.log.dictionary import Dictionary
+from eventsim.log.dictionary import Dictionary, is_text
 from eventsim.log.partition import Partition
 from eventsim.log.record import CORE_COLUMNS, Offset, RecordBatch, TopicPartition
 
@@ -181,7 +181,8 @@ class EventLog:
     def encode_frame(self, frame: pl.DataFrame) -> dict[str, np.ndarray]:
         """Columns of an events frame as arrays ready for :meth:`append_columns`.
 
-        String columns become dictionary codes; numeric nulls become NaN / 0 with a
+        String columns (``pl.String``, ``pl.Enum`` or ``pl.Categorical``: the same codes for
+        the same strings) become dictionary codes; numeric nulls become NaN / 0 with a
         ``<name>.valid`` mask. Core columns the frame lacks get their defaults (null key and
         type, event id -1, payload 0 bytes, not a tombstone), so every stored column is set.
         """
@@ -192,7 +193,7 @@ class EventLog:
         }
         for name in frame.columns:
             s = frame.get_column(name)
-            if s.dtype == pl.String:
+            if is_text(s.dtype):
                 out[name] = self.strings.encode_series(s)
                 out[f"{name}.is_string"] = np.empty(0)
             elif s.null_count():

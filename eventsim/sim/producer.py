@@ -173,8 +173,8 @@ class Producer:
         return pl.DataFrame(
             {
                 "event_id": np.arange(self.n_records, dtype=np.int64),
-                "topic": events.get_column("topic"),
-                "key": events.get_column("key"),
+                "topic": events.get_column("topic").cast(pl.String),
+                "key": events.get_column("key").cast(pl.String),
                 "partition": self.partition_of.astype(np.int32),
                 "created_s": self.created_s,
                 "attempts": out.attempts,

@@ -2,9 +2,11 @@
 
 Workloads add chunks of numpy arrays, one topic per chunk. String columns travel as integer
 codes into a dictionary (:class:`Labels`: a few event-type names, or one formatted key per
-entity), so concatenating and sorting by time moves numbers only; each string column is then
-gathered from its dictionaries in one pass (short strings are inline in polars' string views,
-so the gather is a copy of 16-byte views, not a per-row Python loop).
+entity), so concatenating and sorting by time moves numbers only. :meth:`EventFrame.build`
+concatenates each column with numpy, drops the events outside the run, orders the rows by
+time (a stable sort: two 16-bit radix passes on a quantised time, then a merge sort of the
+nearly sorted times) and gathers each string column from its dictionaries in one pass
+(short strings are inline in polars' string views, so the gather copies 16-byte views).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import polars as pl
 
 from eventsim.workloads.base import BASE_SCHEMA
 
-__all__ = ["EventFrame", "Labels", "format_keys", "labels"]
+__all__ = ["EventFrame", "Labels", "format_keys", "labels", "stable_time_order"]
+
+_RADIX_MIN_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,10 @@ def labels(codes: np.ndarray, names: Sequence[str] | pl.Series) -> pl.Series:
     >>> labels(np.array([1, -1, 0]), ["a", "b"]).to_list()
     ['b', None, 'a']
     """
+    names = pl.Series(names, dtype=pl.String)
     codes = np.asarray(codes, dtype=np.int64)
-    idx = pl.Series(codes)
-    if len(codes) and codes.min() < 0:
-        idx = idx.to_frame("i").select(pl.when(pl.col("i") >= 0).then(pl.col("i")))["i"]
-    return pl.Series(names, dtype=pl.String).gather(idx)
+    codes = np.where(codes < 0, len(names), codes)
+    return names.extend(pl.Series([None], dtype=pl.String)).gather(codes)
 
 
 def format_keys(prefix: str, ids: np.ndarray) -> pl.Series:
@@ -61,9 +64,41 @@ def format_keys(prefix: str, ids: np.ndarray) -> pl.Series:
     >>> format_keys("m", np.array([7, -1])).to_list()
     ['m7', None]
     """
-    frame = pl.DataFrame({"i": np.asarray(ids, dtype=np.int64)})
+    ids = pl.Series("i", np.asarray(ids, dtype=np.int64))
     expr = pl.concat_str([pl.lit(prefix), pl.col("i").cast(pl.String)])
-    return frame.select(pl.when(pl.col("i") >= 0).then(expr).alias("key"))["key"]
+    if ids.len() and ids.min() < 0:
+        expr = pl.when(pl.col("i") >= 0).then(expr)
+    return ids.to_frame().select(expr.alias("key"))["key"]
+
+
+def stable_time_order(t: np.ndarray) -> np.ndarray:
+    """The permutation that sorts ``t`` stably (equal to ``np.argsort(t, kind="stable")``).
+
+    Large arrays are first ordered by a 32-bit quantisation of ``t`` (two stable radix passes
+    over 16-bit digits; quantisation is monotone, so ties keep their order), which leaves
+    them nearly sorted for the final stable sort on the exact times.
+
+    Examples
+    --------
+    >>> t = np.random.default_rng(0).random(100_000).round(3)
+    >>> bool((stable_time_order(t) == np.argsort(t, kind="stable")).all())
+    True
+    """
+    t = np.asarray(t, dtype=np.float64)
+    if len(t) < _RADIX_MIN_ROWS:
+        return np.argsort(t, kind="stable")
+    lo, hi = float(t.min()), float(t.max())
+    scale = (2.0**32 - 1.0) / (hi - lo) if hi > lo else 0.0
+    q = np.minimum((t - lo) * scale, 2.0**32 - 1.0).astype(np.uint32)
+    order = np.argsort(q.astype(np.uint16), kind="stable")
+    order = order[np.argsort((q >> 16).astype(np.uint16)[order], kind="stable")]
+    return order[np.argsort(t[order], kind="stable")]
+
+
+@dataclass
+class _Chunk:
+    t: np.ndarray
+    values: dict[str, Any]  # column → array (or string codes) / scalar
 
 
 class EventFrame:
@@ -74,8 +109,8 @@ class EventFrame:
     payload_schema
         Payload columns (after :data:`BASE_SCHEMA`) and their dtypes, in order.
     until_s
-        Events at or after this time (the end of the run) are dropped as they are added,
-        and so are events before time 0 (warm-up).
+        Events at or after this time (the end of the run) are dropped, and so are events
+        before time 0 (warm-up).
 
     Examples
     --------
@@ -93,7 +128,7 @@ class EventFrame:
         self._dicts: dict[str, list[pl.Series]] = {n: [] for n in self._strings}
         self._size = dict.fromkeys(self._strings, 0)
         self._offset: dict[tuple[str, int], tuple[int, object]] = {}
-        self._chunks: list[pl.DataFrame] = []
+        self._chunks: list[_Chunk] = []
 
     def add(
         self,
@@ -107,39 +142,31 @@ class EventFrame:
         """Add a chunk of ``len(t)`` events of one topic.
 
         String columns take a :class:`Labels`, a single string or None; numeric columns a
-        numpy array (NaN → null) or a scalar.
+        numpy array or a scalar (NaN → null).
         """
         t = np.asarray(t, dtype=np.float64)
-        values = {"topic": topic, "key": key, "event_type": event_type}
+        values: dict[str, Any] = {"topic": topic, "key": key, "event_type": event_type}
         values["payload_bytes"] = payload_bytes
         for name, value in payload.items():
             if name not in self.schema:
                 msg = f"payload column {name!r} is not in the documented schema"
                 raise KeyError(msg)
             values[name] = value
-        keep = (t >= 0.0) & (t < self.until_s)
-        if not keep.all():
-            t = t[keep]
-            values = {name: _subset(v, keep) for name, v in values.items()}
-        n = len(t)
-        if n == 0:
+        if len(t) == 0:
             return
-        cols: dict[str, Any] = {"timestamp_s": t}
+        cols: dict[str, Any] = {}
         for name, value in values.items():
-            if name in self._dicts:
-                cols[name] = self._codes(name, value, n)
-            elif isinstance(value, np.ndarray):
-                cols[name] = pl.Series(value, nan_to_null=value.dtype.kind == "f")
-            else:
-                cols[name] = pl.repeat(value, n, eager=True)
-        self._chunks.append(pl.DataFrame(cols))
+            if value is None:
+                continue
+            cols[name] = self._codes(name, value) if name in self._dicts else value
+        self._chunks.append(_Chunk(t, cols))
 
-    def _codes(self, name: str, value: Labels | str | None, n: int) -> np.ndarray:
-        if value is None:
-            return np.full(n, -1, dtype=np.int64)
+    def _codes(self, name: str, value: Labels | str) -> np.ndarray | int:
         if isinstance(value, str):
-            value = Labels(np.zeros(n, dtype=np.int64), [value])
-        codes = np.asarray(value.codes, dtype=np.int64)
+            value = Labels(np.zeros(1, dtype=np.int64), [value])
+            scalar = True
+        else:
+            scalar = False
         # a dictionary object shared by several chunks is stored once; the entry keeps the
         # object alive so that its id() cannot be reused by another dictionary
         hit = self._offset.get((name, id(value.names)))
@@ -149,31 +176,52 @@ class EventFrame:
             self._dicts[name].append(names)
             self._size[name] += len(names)
         offset = hit[0]
+        if scalar:
+            return offset
+        codes = np.asarray(value.codes, dtype=np.int64)
         return codes if offset == 0 else np.where(codes >= 0, codes + offset, -1)
 
     def build(self) -> pl.DataFrame:
         """One frame, documented columns in order with their dtypes, sorted by time (stable)."""
         if not self._chunks:
             return pl.DataFrame(schema=self.schema)
-        frame = pl.concat(self._chunks, how="diagonal_relaxed", rechunk=True)
-        order = pl.int_range(pl.len(), dtype=pl.UInt32).sort_by("timestamp_s", maintain_order=True)
-        frame = frame[frame.select(order).to_series()]
-        out: dict[str, pl.Series] = {}
+        t = np.concatenate([c.t for c in self._chunks])
+        keep = (t >= 0.0) & (t < self.until_s)
+        if keep.all():
+            order = stable_time_order(t)
+        else:
+            rows = np.flatnonzero(keep)
+            order = rows[stable_time_order(t[rows])]
+        sizes = [len(c.t) for c in self._chunks]
+        chunk = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)[order]
+        out: dict[str, pl.Series] = {"timestamp_s": pl.Series("timestamp_s", t[order])}
         for name, dtype in self.schema.items():
-            if name not in frame.columns:
-                out[name] = pl.repeat(None, len(frame), dtype=dtype, eager=True)
-            elif name in self._dicts:
-                codes = frame.select(pl.when(pl.col(name) >= 0).then(pl.col(name)))[name]
-                out[name] = pl.concat(self._dicts[name], rechunk=True).gather(codes)
-            else:
-                out[name] = frame[name].cast(dtype)
+            if name != "timestamp_s":
+                out[name] = self._column(name, dtype, order, chunk)
         return pl.DataFrame(out)
 
-
-def _subset(value: Any, keep: np.ndarray) -> Any:
-    """Rows ``keep`` of a per-row value (arrays and :class:`Labels`); scalars pass through."""
-    if isinstance(value, Labels):
-        return Labels(value.codes[keep], value.names)
-    if isinstance(value, np.ndarray):
-        return value[keep]
-    return value
+    def _column(
+        self, name: str, dtype: pl.DataType, order: np.ndarray, chunk: np.ndarray
+    ) -> pl.Series:
+        """Column ``name`` of the sorted frame: rows ``order`` of the chunks' values (row
+        ``i`` comes from chunk ``chunk[i]``; a column that is a scalar in every chunk is
+        looked up by chunk, without gathering a full-length array)."""
+        values = [c.values.get(name) for c in self._chunks]
+        if all(v is None for v in values):
+            return pl.Series(name, [], dtype=dtype).extend_constant(None, len(order))
+        is_string = name in self._dicts
+        null = self._size[name] if is_string else np.nan
+        if any(isinstance(v, np.ndarray) for v in values):
+            parts = [
+                v if isinstance(v, np.ndarray) else np.full(len(c.t), null if v is None else v)
+                for c, v in zip(self._chunks, values, strict=True)
+            ]
+            flat = np.concatenate(parts)[order]
+        else:
+            flat = np.array([null if v is None else v for v in values])[chunk]
+        if is_string:
+            names = pl.concat(
+                [*self._dicts[name], pl.Series([None], dtype=pl.String)], rechunk=True
+            )
+            return names.gather(np.where(flat < 0, self._size[name], flat)).alias(name)
+        return pl.Series(name, flat, nan_to_null=flat.dtype.kind == "f").cast(dtype)

@@ -1,6 +1,6 @@
 """The default detector: multi-scale conformal k-nearest-neighbour anomaly scores.
 
-For each time scale ``m`` (default 1, 4 and 16 rows) the detector keeps the last ``window``
+For each time scale ``m`` (default 1, 4, 16 and 64 rows) the detector keeps the last ``window``
 *shingles* (the row and the ``m - 1`` rows before it, features concatenated). A new shingle's
 nonconformity is its distance to its ``k``-th nearest stored shingle; its conformal p-value is
 the share of recent nonconformities at least as large (Laxhammar & Falkman's conformal anomaly
@@ -10,13 +10,27 @@ the strongest, Bonferroni-corrected (``- log10(n_scales)``). Rank-based p-values
 comparable across series whatever their units, which is what one threshold over many series
 (the NAB protocol) needs.
 
-A refractory rule reports each episode once: a score below the largest raw score of the last
-``refractory`` rows is reported as 0, so a long anomaly raises one alarm at its onset instead
-of a train of alarms after it.
+Alarm de-duplication (one alarm per episode)
+---------------------------------------------
+NAB, like an operator, counts only the first detection of an anomaly; every later alarm can
+only cost. NAB's own detectors and its convention hold alarms off for a while after one. A
+hold-off needs an alarm level, which a score-only detector does not know (NAB sweeps the
+threshold afterwards), so the rule is stated on the scores themselves, with one parameter,
+``refractory`` (rows):
 
-Scale 1 sees unusual *levels*, scale 4 unusual short *shapes* (jumps, spikes, drops), scale 16
-unusual longer *patterns* (a day's shape broken). Parameters are the scales (powers of 4),
-``k = 3`` and a 4000-row memory; none was fitted to a benchmark file.
+- *refractory peak*: a score below the largest raw score of the last ``refractory`` rows is
+  reported as 0, so a long anomaly raises one alarm at its onset instead of a train of alarms
+  after it;
+- *episode*: a row right after a row whose raw score reached ``log10(refractory)`` is
+  reported as 0. That level is a p-value of ``1 / refractory``: evidence that chance alone
+  produces about once per refractory period, so consecutive rows above it are one excursion,
+  and a rising excursion (2.2, 2.5, 2.8, ...) alarms once, at its first row, not at each new
+  maximum.
+
+Scale 1 sees unusual *levels*, scale 4 unusual short *shapes* (jumps, spikes, drops), scales
+16 and 64 unusual longer *patterns* (an hour's or a day's shape broken, at 5-minute rows).
+Parameters are the scales (powers of 4), ``k = 3``, a 4000-row memory and the 100-row
+refractory period; none was fitted to a benchmark file.
 """
 
 from __future__ import annotations
@@ -93,7 +107,8 @@ class ConformalKNN(Detector):
     min_history
         Calibration values needed before a scale scores (scores are 0 before).
     refractory
-        Rows after a peak during which only a new, higher peak is reported (0: off).
+        Rows after a peak during which only a new, higher peak is reported, and whose
+        ``log10`` is the episode level (module docstring; 0: both rules off).
     tail_fraction
         Share of the largest calibration values that fits the exponential tail.
     seed
@@ -118,7 +133,7 @@ class ConformalKNN(Detector):
 
     def __init__(
         self,
-        scales: tuple[int, ...] = (1, 4, 16),
+        scales: tuple[int, ...] = (1, 4, 16, 64),
         window: int = 4000,
         k: int = 3,
         min_history: int = 100,
@@ -151,6 +166,7 @@ class ConformalKNN(Detector):
         self._scales = [_Scale(m, window) for m in self.scales]
         self._rows: deque[np.ndarray] = deque(maxlen=max(self.scales))
         self._recent: deque[float] = deque(maxlen=max(refractory, 1))
+        self._episode_level = math.log10(refractory) if refractory else math.inf
         self._keys: tuple[str, ...] | None = None
         self._cache: tuple[tuple[float, ...], list[float | None], float] | None = None
 
@@ -185,8 +201,9 @@ class ConformalKNN(Detector):
 
     def _score(self, x: dict[str, float]) -> float:
         _, raw = self._evaluate(x)
-        if self.refractory and self._recent and raw < max(self._recent):
-            return 0.0
+        recent = self._recent
+        if recent and (raw < max(recent) or recent[-1] >= self._episode_level):
+            return 0.0 if self.refractory else raw
         return raw
 
     def _learn(self, x: dict[str, float]) -> None:

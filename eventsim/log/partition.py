@@ -74,6 +74,11 @@ class Partition:
             self.valid[name] = new
         self.cap = cap
 
+    def reserve(self, capacity: int) -> None:
+        """Make room for ``capacity`` rows, so that appends up to it need no regrowth."""
+        if capacity > self.cap:
+            self._grow(capacity)
+
     def add_column(self, name: str, dtype: np.dtype) -> None:
         """Add a payload column (earlier rows become null)."""
         self.data[name] = np.empty(self.cap, dtype=dtype)

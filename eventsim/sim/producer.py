@@ -63,7 +63,13 @@ class Producer:
         n = events.height
         topics = events.get_column("topic")
         self.topic_names: list[str] = sorted(topics.unique().to_list())
-        topic_code = topics.cast(pl.Enum(self.topic_names)).to_physical().to_numpy()
+        n_topics = len(self.topic_names)
+        if n_topics == 1:
+            topic_code = np.zeros(n, dtype=np.int64)
+        else:
+            topic_code = (
+                topics.cast(pl.Enum(self.topic_names)).to_physical().to_numpy().astype(np.int64)
+            )
         enc = log.encode_frame(events.drop("topic"))
         for name in (k.removesuffix(".is_string") for k in enc if k.endswith(".is_string")):
             if name not in ("key", "event_type"):
@@ -71,58 +77,74 @@ class Producer:
                     log.create_topic(t).string_columns.add(name)
         valid = {k.removesuffix(".valid"): v for k, v in enc.items() if k.endswith(".valid")}
         cols = {k: v for k, v in enc.items() if "." not in k}
-        cols["event_id"] = np.arange(n, dtype=np.int64)
-        partition = np.empty(n, dtype=np.int64)
-        for code, name in enumerate(self.topic_names):
-            mask = topic_code == code
-            partition[mask] = log.partitions_for_codes(cols["key"][mask], log.create_topic(name))
+        self.key_codes = cols["key"]
+        if n_topics == 1:
+            partition = log.partitions_for_codes(cols["key"], log.create_topic(self.topic_names[0]))
+        else:
+            partition = np.empty(n, dtype=np.int64)
+            for code, name in enumerate(self.topic_names):
+                mask = topic_code == code
+                partition[mask] = log.partitions_for_codes(
+                    cols["key"][mask], log.create_topic(name)
+                )
         ready = (np.floor(cols["timestamp_s"] / cfg.linger_s) + 1) * cfg.linger_s
-        self.created_s = cols["timestamp_s"].copy()
+        self.created_s = cols["timestamp_s"]
         cols["timestamp_s"] = _skewed(cols["timestamp_s"], faults)
         self.outcome = self._send(ready, partition, cfg, log_cfg, timelines, list(faults), rng)
         out = self.outcome
-        rec = out.rec
-        order = np.lexsort((out.append_s, partition[rec]))
-        rec = rec[order]
-        due = out.append_s[order]
+        rec, due, txn, stable = out.rec, out.append_s, out.txn, out.stable_s
+        part = partition[rec]
+        in_time_order = _non_decreasing(due)
+        if not in_time_order:  # each partition's copies in append order
+            order = np.lexsort((due, part))
+            rec, due, txn, stable, part = (
+                rec[order],
+                due[order],
+                txn[order],
+                stable[order],
+                part[order],
+            )
         gates = {}
         lag = log_cfg.replication_lag_s if log_cfg.replication_factor > 1 else 0.0
         if lag > 0:
             gates["visible_s"] = due + lag
         if cfg.transactional:
-            gates["txn_state"] = out.txn[order]
-            gates["stable_s"] = np.maximum(out.stable_s[order], due + lag)
+            gates["txn_state"] = txn
+            gates["stable_s"] = np.maximum(stable, due + lag)
         self.partition_of = partition
         self.topic_of = topic_code
         self.n_records = n
-        part = partition[rec]
         for k in [g for g in gates if g.endswith("_s")]:
             for p in np.unique(part):
                 sel = part == p
                 gates[k][sel] = np.maximum.accumulate(gates[k][sel])
         edges = np.arange(0.0, float(due.max(initial=0)) + epoch_s, epoch_s)
-        epoch = np.searchsorted(edges, due, side="right") - 1
+        epoch = _epochs(edges, due, in_time_order)
         n_parts = max((len(t.partitions) for t in log.topics.values()), default=1)
         tc = topic_code[rec]
-        order = np.argsort((epoch * len(self.topic_names) + tc) * n_parts + part, kind="stable")
-        rec, due, epoch, tc, part = rec[order], due[order], epoch[order], tc[order], part[order]
+        run_key = (epoch * n_topics + tc) * n_parts + part
+        order = _stable_order(run_key, edges.shape[0] * n_topics * n_parts)
+        rec, due, run_key = rec[order], due[order], run_key[order]
         self.due = due
-        self.cols = {k: v[rec] for k, v in cols.items()}
+        self.cols = {k: v[rec] for k, v in cols.items() if k != "event_id"}
+        self.cols["event_id"] = rec.astype(np.int64, copy=False)  # row i has event id i
         self.cols.update({k: v[order] for k, v in gates.items()})
         self.valid = {k: v[rec] for k, v in valid.items()}
-        self._prepare_topics(tc)
-        change = np.flatnonzero((np.diff(epoch) != 0) | (np.diff(tc) != 0) | (np.diff(part) != 0))
         m = rec.shape[0]
-        self.run_starts = (
-            np.concatenate([[0], change + 1]).astype(np.int64) if m else np.empty(0, dtype=np.int64)
-        )
-        self.run_ends = (
-            np.concatenate([change + 1, [m]]).astype(np.int64) if m else np.empty(0, dtype=np.int64)
-        )
-        self.run_epoch_start = edges[epoch[self.run_starts]] if m else np.empty(0)
-        self.run_topic = tc[self.run_starts]
-        self.run_partition = part[self.run_starts]
+        change = np.flatnonzero(np.diff(run_key)) + 1
+        self.run_starts = np.concatenate([[0], change]).astype(np.int64) if m else change
+        self.run_ends = np.concatenate([change, [m]]).astype(np.int64) if m else change
+        first_key = run_key[self.run_starts]
+        self.run_partition = first_key % n_parts
+        self.run_topic = first_key // n_parts % n_topics
+        self.run_epoch_start = edges[first_key // (n_parts * n_topics)] if m else np.empty(0)
+        self._prepare_topics(tc[order])
         self._topics = [self.log.topics[name] for name in self.topic_names]
+        sizes = np.bincount(first_key % (n_topics * n_parts), self.run_ends - self.run_starts)
+        for i, size in enumerate(sizes.tolist()):  # room for every staged record at once
+            if size:
+                p = self._topics[i // n_parts].partitions[i % n_parts]
+                p.reserve(len(p) + int(size))
 
     @staticmethod
     def _send(
@@ -163,7 +185,7 @@ class Producer:
             attempts=np.ones(n, dtype=np.int32),
             status=np.full(n, 2 if cfg.acks == "0" else 0, dtype=np.int8),
             acked_s=np.full(n, np.nan) if cfg.acks == "0" else append + lag + cfg.network_delay_s,
-            requests=int(np.unique(ready).shape[0]),
+            requests=_distinct(ready),
         )
 
     def sends(self, events: pl.DataFrame) -> pl.DataFrame:
@@ -189,7 +211,7 @@ class Producer:
         self.topic_cols: list[dict[str, np.ndarray]] = []
         self.topic_valid: list[dict[str, np.ndarray]] = []
         for code, name in enumerate(self.topic_names):
-            rows = topic_code == code
+            rows = topic_code == code if self.valid else None
             present = {
                 k: v
                 for k, v in self.cols.items()
@@ -234,9 +256,38 @@ class Producer:
                 part.append_slice(cols, a, b, append_s=due[a:b])
 
 
+def _non_decreasing(a: np.ndarray) -> bool:
+    return bool((a[1:] >= a[:-1]).all())
+
+
+def _distinct(a: np.ndarray) -> int:
+    """How many distinct values ``a`` holds (no sort when it is already sorted)."""
+    if not a.shape[0]:
+        return 0
+    if _non_decreasing(a):
+        return 1 + int(np.count_nonzero(a[1:] != a[:-1]))
+    return int(np.unique(a).shape[0])
+
+
+def _epochs(edges: np.ndarray, due: np.ndarray, in_time_order: bool) -> np.ndarray:
+    """Index of the last edge at or before each time (0 for times before the first)."""
+    if not in_time_order or (due.shape[0] and due[0] < edges[0]):
+        return np.maximum(np.searchsorted(edges, due, side="right") - 1, 0)
+    starts = np.searchsorted(due, edges, side="left")  # first time at or after each edge
+    counts = np.diff(np.append(starts, due.shape[0]))
+    return np.repeat(np.arange(edges.shape[0]), counts)
+
+
+def _stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
+    """A stable argsort of non-negative int ``keys`` below ``bound`` (radix for small keys)."""
+    if bound <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
+
+
 def _skewed(created: np.ndarray, faults: Sequence[FaultSpec]) -> np.ndarray:
     """CreateTime as the producer's clock reads it, under ``clock_skew`` faults."""
-    out = created.copy()
+    out = created
     for f in faults:
         if f.kind == "clock_skew" and f.target == "producer":
             inside = (created >= f.start_s) & (created < f.end_s)

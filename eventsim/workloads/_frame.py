@@ -182,7 +182,13 @@ class EventFrame:
         return codes if offset == 0 else np.where(codes >= 0, codes + offset, -1)
 
     def build(self) -> pl.DataFrame:
-        """One frame, documented columns in order with their dtypes, sorted by time (stable)."""
+        """One frame, documented columns in order with their dtypes, sorted by time (stable).
+
+        Every column is concatenated over the chunks (numeric values and string codes), the
+        rows are gathered into time order in one polars call (parallel over columns) and
+        string codes are turned into strings from their dictionaries in one ``select``.
+        A column that is a scalar in every chunk is looked up by chunk instead.
+        """
         if not self._chunks:
             return pl.DataFrame(schema=self.schema)
         t = np.concatenate([c.t for c in self._chunks])
@@ -193,35 +199,45 @@ class EventFrame:
             rows = np.flatnonzero(keep)
             order = rows[stable_time_order(t[rows])]
         sizes = [len(c.t) for c in self._chunks]
-        chunk = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)[order]
-        out: dict[str, pl.Series] = {"timestamp_s": pl.Series("timestamp_s", t[order])}
-        for name, dtype in self.schema.items():
-            if name != "timestamp_s":
-                out[name] = self._column(name, dtype, order, chunk)
-        return pl.DataFrame(out)
-
-    def _column(
-        self, name: str, dtype: pl.DataType, order: np.ndarray, chunk: np.ndarray
-    ) -> pl.Series:
-        """Column ``name`` of the sorted frame: rows ``order`` of the chunks' values (row
-        ``i`` comes from chunk ``chunk[i]``; a column that is a scalar in every chunk is
-        looked up by chunk, without gathering a full-length array)."""
-        values = [c.values.get(name) for c in self._chunks]
-        if all(v is None for v in values):
-            return pl.Series(name, [], dtype=dtype).extend_constant(None, len(order))
-        is_string = name in self._dicts
-        null = self._size[name] if is_string else np.nan
-        if any(isinstance(v, np.ndarray) for v in values):
-            parts = [
-                v if isinstance(v, np.ndarray) else np.full(len(c.t), null if v is None else v)
-                for c, v in zip(self._chunks, values, strict=True)
-            ]
-            flat = np.concatenate(parts)[order]
-        else:
-            flat = np.array([null if v is None else v for v in values])[chunk]
-        if is_string:
-            names = pl.concat(
-                [*self._dicts[name], pl.Series([None], dtype=pl.String)], rechunk=True
+        raw: dict[str, np.ndarray] = {"timestamp_s": t}
+        by_chunk: dict[str, np.ndarray] = {}
+        for name in self.schema:
+            if name == "timestamp_s":
+                continue
+            values = [c.values.get(name) for c in self._chunks]
+            if all(v is None for v in values):
+                continue
+            null = self._size[name] if name in self._dicts else np.nan
+            if any(isinstance(v, np.ndarray) for v in values):
+                parts = [
+                    v if isinstance(v, np.ndarray) else np.full(n, null if v is None else v)
+                    for n, v in zip(sizes, values, strict=True)
+                ]
+                flat = np.concatenate(parts)
+                if name in self._dicts:
+                    flat = np.where(flat < 0, null, flat).astype(np.uint32)
+                raw[name] = flat
+            else:
+                by_chunk[name] = np.array([null if v is None else v for v in values])
+        if by_chunk:
+            raw["__chunk"] = np.repeat(np.arange(len(sizes), dtype=np.uint32), sizes)
+        frame = pl.DataFrame(raw).select(pl.all().gather(pl.Series(order, dtype=pl.UInt32)))
+        if by_chunk:
+            chunk = frame.get_column("__chunk").to_numpy()
+            frame = frame.with_columns(
+                pl.Series(name, lut[chunk]) for name, lut in by_chunk.items()
             )
-            return names.gather(np.where(flat < 0, self._size[name], flat)).alias(name)
-        return pl.Series(name, flat, nan_to_null=flat.dtype.kind == "f").cast(dtype)
+        exprs = []
+        for name, dtype in self.schema.items():
+            if name not in frame.columns:
+                exprs.append(pl.lit(None, dtype=dtype).alias(name))
+            elif name in self._dicts:
+                names = pl.concat(
+                    [*self._dicts[name], pl.Series([None], dtype=pl.String)], rechunk=True
+                )
+                exprs.append(pl.lit(names).gather(pl.col(name)).alias(name))
+            elif frame.schema[name].is_float():
+                exprs.append(pl.col(name).fill_nan(None).cast(dtype))
+            else:
+                exprs.append(pl.col(name).cast(dtype))
+        return frame.select(exprs)

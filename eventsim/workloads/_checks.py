@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsim.exceptions import ScenarioError
 
-__all__ = ["check_params", "check_spike_start"]
+__all__ = ["check_params"]
 
 
 def _fail(field: str, value: Any, allowed: str) -> None:
@@ -49,18 +49,3 @@ def check_params(
         value = getattr(params, name)
         if not value >= 1:
             _fail(name, value, ">= 1")
-
-
-def check_spike_start(field: str, start_s: float | None, duration_s: float) -> None:
-    """Reject a spike/flash-crowd start outside ``[0, duration_s)``.
-
-    Examples
-    --------
-    >>> check_spike_start("spike_at_s", 5.0, 10.0)
-    >>> check_spike_start("spike_at_s", 50.0, 10.0)
-    Traceback (most recent call last):
-    ...
-    eventsim.exceptions.ScenarioError: workload.params.spike_at_s must be inside the run ...
-    """
-    if start_s is not None and not 0.0 <= start_s < duration_s:
-        _fail(field, start_s, f"inside the run [0, {duration_s}) s")

@@ -15,8 +15,10 @@ order-up-to policy: every ``replenish_interval_s`` a (fc, sku) pair whose availa
 below ``reorder_fraction`` × target is refilled to its target (``stock_received``). Units
 released by compensations return to stock at the next replenishment boundary. Targets cover
 ``stock_cover_cycles`` cycles of mean demand (no spike), so the Prime-Day spike causes
-stock-outs. Default volume, ~20 orders/s (≈1.7 M orders a day), is the order of magnitude of
-the ~1.6 M packages a day widely quoted for Amazon around 2018.
+stock-outs. The spike starts at ``prime_day_at_s`` (``"auto"``: a quarter into the run; None:
+no Prime Day; see :mod:`~eventsim.workloads.spikes`). Default volume, ~20 orders/s (≈1.7 M
+orders a day), is the order of magnitude of the ~1.6 M packages a day widely quoted for
+Amazon around 2018.
 
 Topics, event types and keys
 ----------------------------
@@ -55,13 +57,15 @@ import numpy as np
 import polars as pl
 
 from eventsim.sim.rng import RngStreams
-from eventsim.workloads._checks import check_params, check_spike_start
+from eventsim.workloads._checks import check_params
 from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import check_incidents, drop_outage, incidents_frame, pick_target
 from eventsim.workloads._inventory import reserve_stock
 from eventsim.workloads._saga import Saga
 from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
-from eventsim.workloads.shapes import RateCurve, Region, Spike, Zipf, lognormal_sizes
+from eventsim.workloads.popularity import Zipf, lognormal_sizes
+from eventsim.workloads.rates import RateCurve, Region
+from eventsim.workloads.spikes import AUTO, Spike, check_spike_param, spike_start
 
 __all__ = ["Amazon"]
 
@@ -127,7 +131,7 @@ class AmazonParams:
     stock_cover_cycles: float = 2.0
     reorder_fraction: float = 0.5
     min_stock_units: int = 3
-    prime_day_at_s: float | None = None
+    prime_day_at_s: float | str | None = AUTO
     prime_day_ramp_s: float = 1800.0
     prime_day_peak_multiplier: float = 4.0
     prime_day_decay_s: float = 4 * 3600.0
@@ -155,6 +159,7 @@ class AmazonParams:
                 "prime_day_decay_s",
             ),
         )
+        check_spike_param("prime_day_at_s", self.prime_day_at_s)
 
 
 class Amazon(Workload):
@@ -187,8 +192,12 @@ class Amazon(Workload):
 
     def _curve(self, duration_s: float) -> RateCurve:
         p = self.params
-        at = duration_s / 4 if p.prime_day_at_s is None else p.prime_day_at_s
-        spike = Spike(at, p.prime_day_ramp_s, p.prime_day_peak_multiplier, p.prime_day_decay_s)
+        at = spike_start("prime_day_at_s", p.prime_day_at_s, duration_s, duration_s / 4)
+        spikes = ()
+        if at is not None:
+            spikes = (
+                Spike(at, p.prime_day_ramp_s, p.prime_day_peak_multiplier, p.prime_day_decay_s),
+            )
         return RateCurve(
             p.order_rate_per_s * p.rate_multiplier,
             peak_to_trough=p.peak_to_trough,
@@ -196,7 +205,7 @@ class Amazon(Workload):
             regions=REGIONS,
             weekend_factor=p.weekend_factor,
             start_hour_utc=p.start_hour_utc,
-            spikes=(spike,),
+            spikes=spikes,
         )
 
     def initial_stock(self) -> np.ndarray:
@@ -219,7 +228,6 @@ class Amazon(Workload):
         """Draw the run's order sagas, inventory updates and incidents (see the module doc)."""
         self.check_window(duration_s)
         p = self.params
-        check_spike_start("prime_day_at_s", p.prime_day_at_s, duration_s)
         pick = rngs("amazon.incidents")
         targets = [pick_target(s, self.incident_targets[s.kind], pick) for s in self.incidents]
         t, region = self._curve(duration_s).arrivals(rngs("amazon.orders"), 0.0, duration_s)

@@ -8,7 +8,9 @@ think times) like, comment and share recent posts (recency-biased Zipf), request
 fans out on write to the broadcaster's followers as ``feed_item_added`` events, capped at
 ``fanout_cap`` (beyond it one ``fanout_capped`` event stands for fan-out on read). A viral
 cascade starts from the most-followed member's post: ``viral_seed_shares`` members share it,
-and each share begets Poisson(``viral_branching``) further shares, up to ``viral_max_shares``.
+and each share begets Poisson(``viral_branching``) further shares, up to ``viral_max_shares``;
+the seed post is published at ``viral_at_s`` (``"auto"``: 40 % into the run; None: no seed
+post and no cascade; see :mod:`~eventsim.workloads.spikes`).
 
 Topics, event types and keys
 ----------------------------
@@ -42,11 +44,14 @@ import polars as pl
 
 from eventsim.exceptions import ScenarioError
 from eventsim.sim.rng import RngStreams
-from eventsim.workloads._checks import check_params, check_spike_start
+from eventsim.workloads._checks import check_params
 from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import check_incidents, drop_outage, incidents_frame, pick_target
 from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
-from eventsim.workloads.shapes import RateCurve, Region, Zipf, draw_sessions, pareto_sizes
+from eventsim.workloads.popularity import Zipf, pareto_sizes
+from eventsim.workloads.rates import RateCurve, Region
+from eventsim.workloads.sessions import draw_sessions
+from eventsim.workloads.spikes import AUTO, check_spike_param, spike_start
 
 __all__ = ["LinkedIn"]
 
@@ -97,7 +102,7 @@ class LinkedInParams:
     peak_hour: float = 12.0
     weekend_factor: float = 0.5
     start_hour_utc: float = 0.0
-    viral_at_s: float | None = None
+    viral_at_s: float | str | None = AUTO
     viral_seed_shares: int = 20
     viral_branching: float = 1.4
     viral_max_shares: int = 3000
@@ -119,6 +124,7 @@ class LinkedInParams:
             at_least_one=("viral_seed_shares",),
         )
         check_params(self, positive=("viral_delay_median_s",))
+        check_spike_param("viral_at_s", self.viral_at_s)
         total = self.p_like + self.p_comment + self.p_share + self.p_connect + self.p_profile
         if total > 1.0:
             msg = f"workload.params.p_like + ... + p_profile must be <= 1; got {total}"
@@ -175,7 +181,7 @@ class LinkedIn(Workload):
         """Draw the run's posts, sessions, fan-out, cascade and incidents."""
         self.check_window(duration_s)
         p = self.params
-        check_spike_start("viral_at_s", p.viral_at_s, duration_s)
+        seed_t = spike_start("viral_at_s", p.viral_at_s, duration_s, duration_s * 0.4)
         pick = rngs("linkedin.incidents")
         pairs = [(s, pick_target(s, self.incident_targets[s.kind], pick)) for s in self.incidents]
         rng = rngs("linkedin.graph")
@@ -193,10 +199,11 @@ class LinkedIn(Workload):
         t_post, _ = self._curve(p.post_rate_per_s).arrivals(rng, 0.0, duration_s)
         cdf = np.cumsum(np.sqrt(followers))
         author = np.searchsorted(cdf, rng.random(len(t_post)) * cdf[-1], side="right")
-        seed_t = duration_s * 0.4 if p.viral_at_s is None else p.viral_at_s
-        at = np.searchsorted(t_post, seed_t)
-        t_post = np.insert(t_post, at, seed_t)
-        author = np.insert(author, at, int(np.argmax(followers)))
+        at = 0
+        if seed_t is not None:
+            at = int(np.searchsorted(t_post, seed_t))
+            t_post = np.insert(t_post, at, seed_t)
+            author = np.insert(author, at, int(np.argmax(followers)))
         m_names = format_keys("m", np.arange(n))
         self._names = {"m": m_names, "p": format_keys("p", np.arange(len(t_post)))}
         self._names["a"] = m_names.gather(author)
@@ -206,7 +213,9 @@ class LinkedIn(Workload):
         share_t, share_by, share_post = acts
         # the viral cascade: shares beget shares
         rng = rngs("linkedin.viral")
-        vt, vby = _cascade(seed_t, p, rng)
+        vt, vby = (
+            (np.empty(0), np.empty(0, np.int64)) if seed_t is None else _cascade(seed_t, p, rng)
+        )
         self._add(ef, vt, "posts", "post_shared", vby, np.full(len(vt), at), author)
         likes = rng.poisson(p.viral_likes_per_share, len(vt))
         lt = np.repeat(vt, likes) + rng.exponential(60.0, likes.sum())

@@ -5,7 +5,9 @@ start playback sessions as a non-homogeneous Poisson process; each session picks
 Zipf popularity, watches for a lognormal time (mean ``mean_watch_s``), sends a ``heartbeat``
 every ``heartbeat_interval_s`` of playback, and pauses (then resumes), seeks and switches
 bitrate as Poisson events; pauses stretch the session's wall-clock time. A "new release"
-flash crowd adds sessions, all on the new title ``t<n_titles>``, shaped by a :class:`Spike`.
+flash crowd adds sessions, all on the new title ``t<n_titles>``, shaped by a :class:`Spike`
+starting at ``release_at_s`` (``"auto"``: halfway through the run; None: no release crowd;
+see :mod:`~eventsim.workloads.spikes`).
 
 Content pipeline: uploads arrive at ``uploads_per_h``; each is encoded for 6 resolutions × 3
 codecs in parallel (each job retried up to ``max_encode_retries`` times after a failure),
@@ -46,19 +48,15 @@ import numpy as np
 import polars as pl
 
 from eventsim.sim.rng import RngStreams
-from eventsim.workloads._checks import check_params, check_spike_start
+from eventsim.workloads._checks import check_params
 from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import check_incidents, drop_outage, incidents_frame, pick_target
 from eventsim.workloads._pipeline import CONTENT_TYPES, encode_pipeline
 from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
-from eventsim.workloads.shapes import (
-    RateCurve,
-    Region,
-    Spike,
-    Zipf,
-    poisson_arrivals,
-    segment_starts,
-)
+from eventsim.workloads.popularity import Zipf
+from eventsim.workloads.rates import RateCurve, Region, poisson_arrivals
+from eventsim.workloads.sessions import segment_starts
+from eventsim.workloads.spikes import AUTO, Spike, check_spike_param, spike_start
 
 __all__ = ["Netflix"]
 
@@ -106,7 +104,7 @@ class NetflixParams:
     publish_median_s: float = 30.0
     p_encode_failure: float = 0.05
     max_encode_retries: int = 3
-    release_at_s: float | None = None
+    release_at_s: float | str | None = AUTO
     release_ramp_s: float = 1800.0
     release_peak_multiplier: float = 2.0
     release_decay_s: float = 7200.0
@@ -137,6 +135,7 @@ class NetflixParams:
             self,
             non_negative=("bitrate_switches_per_h", "max_encode_retries", "release_ramp_s"),
         )
+        check_spike_param("release_at_s", self.release_at_s)
 
 
 class Netflix(Workload):
@@ -175,11 +174,11 @@ class Netflix(Workload):
         """Draw the run's sessions, pipeline runs, account events and incidents."""
         self.check_window(duration_s)
         p = self.params
-        check_spike_start("release_at_s", p.release_at_s, duration_s)
+        release_s = spike_start("release_at_s", p.release_at_s, duration_s, duration_s / 2)
         pick = rngs("netflix.incidents")
         pairs = [(s, pick_target(s, self.incident_targets[s.kind], pick)) for s in self.incidents]
         ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s)
-        members = self._sessions(ef, duration_s, rngs("netflix.sessions"))
+        members = self._sessions(ef, duration_s, release_s, rngs("netflix.sessions"))
         burst = encode_pipeline(ef, p, duration_s, pairs, rngs("netflix.pipeline"))
         rows = []
         for i, (spec, target) in enumerate(pairs):
@@ -198,12 +197,15 @@ class Netflix(Workload):
         return WorkloadOutput(events, incidents_frame(rows))
 
     def _sessions(
-        self, ef: EventFrame, duration_s: float, rng: np.random.Generator
+        self,
+        ef: EventFrame,
+        duration_s: float,
+        release_s: float | None,
+        rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Add the playback sessions; returns (start, member, region) per session."""
+        """Add the playback sessions (and the release's crowd, unless ``release_s`` is None);
+        returns (start, member, region) per session."""
         p = self.params
-        at = duration_s / 2 if p.release_at_s is None else p.release_at_s
-        spike = Spike(at, p.release_ramp_s, p.release_peak_multiplier, p.release_decay_s)
         curve = RateCurve(
             p.session_rate_per_s * p.rate_multiplier,
             peak_to_trough=p.peak_to_trough,
@@ -214,13 +216,16 @@ class Netflix(Workload):
         )
         t0, region = curve.arrivals(rng, 0.0, duration_s)
         title = Zipf(p.n_titles, p.title_zipf_exponent).sample(rng, len(t0))
-        crowd = dataclasses.replace(curve, spikes=(spike,))
+        t1, region1 = np.empty(0), np.empty(0, dtype=np.int64)
+        if release_s is not None:
+            spike = Spike(release_s, p.release_ramp_s, p.release_peak_multiplier, p.release_decay_s)
+            crowd = dataclasses.replace(curve, spikes=(spike,))
 
-        def extra_rate(x: np.ndarray) -> np.ndarray:
-            return crowd.rate(x) - curve.rate(x)
+            def extra_rate(x: np.ndarray) -> np.ndarray:
+                return crowd.rate(x) - curve.rate(x)
 
-        t1 = poisson_arrivals(rng, extra_rate, 0.0, duration_s)
-        region1 = rng.choice(len(REGIONS), len(t1), p=_weights())
+            t1 = poisson_arrivals(rng, extra_rate, 0.0, duration_s)
+            region1 = rng.choice(len(REGIONS), len(t1), p=_weights())
         t0 = np.concatenate([t0, t1])
         region = np.concatenate([region, region1])
         title = np.concatenate([title, np.full(len(t1), p.n_titles)])

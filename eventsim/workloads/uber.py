@@ -4,7 +4,9 @@ Models an Uber-style city. Drivers stream ``location_ping`` events every ``ping_
 while online (the online share follows the city's diurnal curve) and move as reflected random
 walks over a ``grid_x × grid_y`` grid of square cells. Riders request trips as a
 non-homogeneous Poisson process over Zipf-popular cells; a demand spike (concert end, rain)
-multiplies demand in ``n_spike_cells`` adjacent cells. Each trip is a saga::
+multiplies demand in ``n_spike_cells`` adjacent cells from ``spike_at_s`` (``"auto"``:
+halfway through the run; None: no spike; see :mod:`~eventsim.workloads.spikes`). Each trip is
+a saga::
 
     trip_requested → payment_authorized (hold) → trip_matched → picked_up → dropped_off
                    → payment_captured → trip_completed
@@ -52,7 +54,7 @@ import polars as pl
 
 from eventsim.exceptions import ScenarioError
 from eventsim.sim.rng import RngStreams
-from eventsim.workloads._checks import check_params, check_spike_start
+from eventsim.workloads._checks import check_params
 from eventsim.workloads._city import cell_names, drive, price_surge
 from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import (
@@ -63,14 +65,9 @@ from eventsim.workloads._incidents import (
 )
 from eventsim.workloads._saga import Saga
 from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
-from eventsim.workloads.shapes import (
-    RateCurve,
-    Region,
-    Spike,
-    Zipf,
-    diurnal_factor,
-    poisson_arrivals,
-)
+from eventsim.workloads.popularity import Zipf
+from eventsim.workloads.rates import RateCurve, Region, diurnal_factor, poisson_arrivals
+from eventsim.workloads.spikes import AUTO, Spike, check_spike_param, spike_start
 
 __all__ = ["Uber"]
 
@@ -137,7 +134,7 @@ class UberParams:
     surge_interval_s: float = 60.0
     surge_sensitivity: float = 0.5
     surge_max: float = 3.0
-    spike_at_s: float | None = None
+    spike_at_s: float | str | None = AUTO
     spike_ramp_s: float = 120.0
     spike_peak_multiplier: float = 20.0
     spike_decay_s: float = 900.0
@@ -170,6 +167,7 @@ class UberParams:
         )
         check_params(self, probability=("p_rider_cancel", "p_driver_cancel"))
         check_params(self, at_least_one=("n_spike_cells",))
+        check_spike_param("spike_at_s", self.spike_at_s)
         if self.n_spike_cells > self.grid_x * self.grid_y:
             cap = self.grid_x * self.grid_y
             msg = f"workload.params.n_spike_cells must be <= {cap} cells; got {self.n_spike_cells}"
@@ -225,7 +223,7 @@ class Uber(Workload):
         """Draw the run's pings, trips, surge updates and incidents (see the module doc)."""
         self.check_window(duration_s)
         p = self.params
-        check_spike_start("spike_at_s", p.spike_at_s, duration_s)
+        spike_s = spike_start("spike_at_s", p.spike_at_s, duration_s, duration_s / 2)
         pick = rngs("uber.incidents")
         pairs = [(s, pick_target(s, self.incident_targets[s.kind], pick)) for s in self.incidents]
         n_cells = p.grid_x * p.grid_y
@@ -237,7 +235,7 @@ class Uber(Workload):
         spoofers = self._spoofers(pairs, u_driver, rngs("uber.spoof"))
         ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s)
         supply = drive(self, ef, duration_s, u_driver, spoofers, rngs("uber.pings"))
-        t, cell = self._requests(duration_s, hot, spike_cells, rngs("uber.requests"))
+        t, cell = self._requests(duration_s, spike_s, hot, spike_cells, rngs("uber.requests"))
         surge = price_surge(self, ef, t, cell, supply)
         rate_idx = np.minimum((t // p.surge_interval_s).astype(np.int64), len(surge) - 1)
         surge_at = surge[rate_idx, cell]
@@ -268,12 +266,16 @@ class Uber(Workload):
         return out
 
     def _requests(
-        self, duration_s: float, hot: np.ndarray, spike_cells: np.ndarray, rng: np.random.Generator
+        self,
+        duration_s: float,
+        spike_s: float | None,
+        hot: np.ndarray,
+        spike_cells: np.ndarray,
+        rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Trip requests: Poisson over Zipf-popular cells, plus the spike in a few cells."""
+        """Trip requests: Poisson over Zipf-popular cells, plus the spike in a few cells
+        (none if ``spike_s`` is None)."""
         p = self.params
-        at = duration_s / 2 if p.spike_at_s is None else p.spike_at_s
-        spike = Spike(at, p.spike_ramp_s, p.spike_peak_multiplier, p.spike_decay_s)
         curve = RateCurve(
             p.trip_rate_per_s * p.rate_multiplier,
             peak_to_trough=p.peak_to_trough,
@@ -284,7 +286,10 @@ class Uber(Workload):
         zipf = Zipf(len(hot), p.cell_zipf_exponent)
         t, _ = curve.arrivals(rng, 0.0, duration_s)
         cell = hot[zipf.sample(rng, len(t))]
+        if spike_s is None:
+            return t, cell
         share = zipf.pmf[np.argsort(hot)][spike_cells]
+        spike = Spike(spike_s, p.spike_ramp_s, p.spike_peak_multiplier, p.spike_decay_s)
 
         def extra_rate(x: np.ndarray) -> np.ndarray:
             return curve.rate(x) * share.sum() * (spike.factor(x) - 1.0)

@@ -134,6 +134,8 @@ class Dictionary:
 
     def decode(self, codes: np.ndarray) -> pl.Series:
         """Strings for ``codes`` (nulls for -1), without a per-row Python loop."""
+        if not codes.shape[0] or codes.min() >= 0:
+            return self.series().gather(codes)
         idx = pl.Series(codes.astype(np.int64, copy=False))
         return self.series().gather(pl.select(pl.when(idx >= 0).then(idx)).to_series())
 

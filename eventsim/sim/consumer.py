@@ -39,13 +39,13 @@ DELIVERY_SCHEMA: dict[str, pl.DataType] = {
 
 
 class Sink:
-    """Accounts every processed record of one group, in columns.
+    """Accounts every processed record of one group, in preallocated columns.
 
     A member calls :meth:`note` right after a poll (the sink copies the offsets, event ids and
     creation times of the polled rows, so later storage moves by retention or compaction do
     not matter), then :meth:`complete` once processing finished (with when it started and
-    which rows took effect) or :meth:`cancel` if it crashed first. :meth:`frame` concatenates
-    everything once.
+    which rows took effect) or :meth:`cancel` if it crashed first. :meth:`frame` builds the
+    deliveries from the columns once.
 
     ``idempotent`` sinks remember the event ids they applied and skip repeats
     (``applied=False``); plain sinks apply every delivery.
@@ -58,7 +58,14 @@ class Sink:
         self._seen = np.zeros(n_events, dtype=np.bool_) if idempotent else None
         self.polls = 0
         self.commits = 0
-        self._polls: list[list[Any]] = []
+        # one row per polled record (room for every event once; grown for redeliveries)
+        self._n = 0
+        self._cols = _row_columns(max(n_events, 1024))
+        # one entry per noted poll: member, generation, poll number, first row, rows, and
+        # (start_s, per_record_s) once complete; state 0 pending, 1 complete, 2 cancelled
+        self._meta: list[tuple[int, int, int, int, int]] = []
+        self._times: list[tuple[float, float]] = []
+        self._state: list[int] = []
 
     @property
     def idempotent(self) -> bool:
@@ -76,69 +83,85 @@ class Sink:
         self._seen[event_ids] = True
         return fresh & once
 
+    def _reserve(self, rows: int) -> None:
+        cap = self._cols["offset"].shape[0]
+        if rows > cap:
+            grown = _row_columns(max(rows, cap + cap // 2))
+            for name, col in self._cols.items():
+                grown[name][: self._n] = col[: self._n]
+            self._cols = grown
+
     def note(
         self, member: str, generation: int, batches: list[tuple[RecordBatch, np.ndarray | None]]
     ) -> int:
         """Copy what identifies the polled rows (``(batch, row mask or None)`` pairs); returns
         a handle for :meth:`complete` or :meth:`cancel`."""
-        cols: list[list[np.ndarray]] = [[], [], []]
-        sizes, topics, partitions = [], [], []
+        first = n = self._n
+        self._reserve(n + sum(len(b) for b, _ in batches))
+        c = self._cols
         for b, rows in batches:
-            for out, name in zip(cols, ("offset", "event_id", "timestamp_s"), strict=True):
-                col = b.column(name)
-                out.append(col.copy() if rows is None else col[rows])
-            sizes.append(cols[0][-1].shape[0])
-            topics.append(self._topics.setdefault(b.topic, len(self._topics)))
-            partitions.append(b.partition)
-        self._polls.append(
-            [
-                self._members.setdefault(member, len(self._members)),
-                generation,
-                self.polls,
-                [c[0] if len(c) == 1 else np.concatenate(c) for c in cols],
-                (sizes, topics, partitions),
-                None,  # (start_s, per_record_s, applied) once complete
-            ]
-        )
-        return len(self._polls) - 1
+            data, lo, hi = b.source.data, b.lo, b.hi
+            if rows is None:
+                end = n + hi - lo
+                c["offset"][n:end] = data["offset"][lo:hi]
+                c["event_id"][n:end] = data["event_id"][lo:hi]
+                c["created"][n:end] = data["timestamp_s"][lo:hi]
+            else:
+                end = n + int(np.count_nonzero(rows))
+                c["offset"][n:end] = data["offset"][lo:hi][rows]
+                c["event_id"][n:end] = data["event_id"][lo:hi][rows]
+                c["created"][n:end] = data["timestamp_s"][lo:hi][rows]
+            topic = self._topics.get(b.topic)
+            if topic is None:
+                topic = self._topics[b.topic] = len(self._topics)
+            c["topic"][n:end] = topic
+            c["partition"][n:end] = b.partition
+            n = end
+        self._n = n
+        c["applied"][first:n] = True
+        member_code = self._members.get(member)
+        if member_code is None:
+            member_code = self._members[member] = len(self._members)
+        self._meta.append((member_code, generation, self.polls, first, n - first))
+        self._times.append((0.0, 0.0))
+        self._state.append(0)
+        return len(self._meta) - 1
 
     def complete(
         self, handle: int, start_s: float, per_record_s: float, applied: np.ndarray | None
     ) -> None:
         """Processing of a noted poll finished: its k-th row completed at
         ``start_s + k * per_record_s``; ``applied`` None means every row took effect."""
-        self._polls[handle][5] = (start_s, per_record_s, applied)
+        self._times[handle] = (start_s, per_record_s)
+        self._state[handle] = 1
+        if applied is not None:
+            first, rows = self._meta[handle][3:]
+            self._cols["applied"][first : first + rows] = applied
 
     def cancel(self, handle: int) -> None:
         """The member died before processing a noted poll: nothing was delivered."""
-        self._polls[handle][5] = False
-
-    def _completed(self) -> list[list[Any]]:
-        return [p for p in self._polls if p[5]]
+        self._state[handle] = 2
 
     def __len__(self) -> int:
-        return sum(p[3][0].shape[0] for p in self._completed())
+        return sum(m[4] for m, s in zip(self._meta, self._state, strict=True) if s == 1)
 
     def frame(self) -> pl.DataFrame:
         """The deliveries as a frame with :data:`DELIVERY_SCHEMA`."""
-        polls = self._completed()
-        if not polls:
+        done = np.array(self._state, dtype=np.int8) == 1
+        if not done.any():
             return pl.DataFrame(schema=DELIVERY_SCHEMA)
-        n_poll = np.array([p[3][0].shape[0] for p in polls], dtype=np.int64)
+        meta = np.array(self._meta, dtype=np.int64).reshape(-1, 5)
+        times = np.array(self._times, dtype=np.float64).reshape(-1, 2)
+        c = {name: col[: self._n] for name, col in self._cols.items()}
+        if not done.all():
+            keep = np.repeat(done, meta[:, 4])
+            c = {name: col[keep] for name, col in c.items()}
+            meta, times = meta[done], times[done]
+        n_poll = meta[:, 4]
         total = int(n_poll.sum())
-        offsets, ids, created = (np.concatenate([p[3][i] for p in polls]) for i in range(3))
-        sizes = np.concatenate([np.asarray(p[4][0], dtype=np.int64) for p in polls])
-        topic = np.repeat(np.concatenate([np.asarray(p[4][1], np.int32) for p in polls]), sizes)
-        part = np.repeat(np.concatenate([np.asarray(p[4][2], np.int32) for p in polls]), sizes)
-        meta = np.array([p[:3] for p in polls], dtype=np.int64)
-        times = np.array([p[5][:2] for p in polls], dtype=np.float64)
         first = np.cumsum(n_poll) - n_poll
         within = np.arange(total) - np.repeat(first, n_poll)
-        done = np.repeat(times[:, 0], n_poll) + np.repeat(times[:, 1], n_poll) * (within + 1)
-        applied = np.ones(total, dtype=np.bool_)
-        for i, p in enumerate(polls):
-            if p[5][2] is not None:
-                applied[first[i] : first[i] + n_poll[i]] = p[5][2]
+        done_s = np.repeat(times[:, 0], n_poll) + np.repeat(times[:, 1], n_poll) * (within + 1)
         members = pl.Series(list(self._members), dtype=pl.String)
         topics = pl.Series(list(self._topics), dtype=pl.String)
         return pl.DataFrame(
@@ -147,16 +170,27 @@ class Sink:
                 "member": members.gather(np.repeat(meta[:, 0], n_poll)),
                 "generation": np.repeat(meta[:, 1], n_poll).astype(np.int32),
                 "poll": np.repeat(meta[:, 2], n_poll),
-                "topic": topics.gather(topic),
-                "partition": part,
-                "offset": offsets,
-                "event_id": ids,
-                "delivered_s": done,
-                "latency_s": done - created,
-                "applied": applied,
+                "topic": topics.gather(c["topic"]),
+                "partition": c["partition"],
+                "offset": c["offset"],
+                "event_id": c["event_id"],
+                "delivered_s": done_s,
+                "latency_s": done_s - c["created"],
+                "applied": c["applied"],
             },
             schema=DELIVERY_SCHEMA,
         )
+
+
+def _row_columns(cap: int) -> dict[str, np.ndarray]:
+    return {
+        "offset": np.empty(cap, dtype=np.int64),
+        "event_id": np.empty(cap, dtype=np.int64),
+        "created": np.empty(cap, dtype=np.float64),
+        "topic": np.empty(cap, dtype=np.int32),
+        "partition": np.empty(cap, dtype=np.int32),
+        "applied": np.empty(cap, dtype=np.bool_),
+    }
 
 
 #: A batch handler: ``handler(member, [(batch, row mask or None)], now_s)``, called with every

@@ -235,7 +235,7 @@ class Simulation:
             deliveries=deliveries,
             incidents=self.incidents,
             metrics=self.recorder.frame(),
-            sends=self.producer.sends(self.events_in),
+            sends=self.producer.sends(),
             faults=faults_frame(self.faults),
             wall_s=wall_s,
             extra={"wire": wire},

@@ -188,15 +188,15 @@ class Producer:
             requests=_distinct(ready),
         )
 
-    def sends(self, events: pl.DataFrame) -> pl.DataFrame:
+    def sends(self) -> pl.DataFrame:
         """The ``sends`` frame (:data:`~eventsim.delivery.send.SENDS_SCHEMA`)."""
         out = self.outcome
         statuses = pl.Series(["acked", "failed", "unacked"], dtype=pl.String)
         return pl.DataFrame(
             {
                 "event_id": np.arange(self.n_records, dtype=np.int64),
-                "topic": events.get_column("topic").cast(pl.String),
-                "key": events.get_column("key").cast(pl.String),
+                "topic": pl.Series(self.topic_names, dtype=pl.String).gather(self.topic_of),
+                "key": self.log.strings.decode(self.key_codes),
                 "partition": self.partition_of.astype(np.int32),
                 "created_s": self.created_s,
                 "attempts": out.attempts,

@@ -6,8 +6,11 @@ payload sizes are lognormal.
 
 Topics and schema
 -----------------
-``topics`` (default ``events``), chosen per event by ``topic_mix``. Columns after the base
-ones: ``latency_ms`` Float32 (service latency the event reports, lognormal, milliseconds).
+``topics`` (default ``events``), chosen per event by ``topic_mix``. ``topic``, ``key``
+(``key-000000`` … by popularity rank) and ``event_type`` are ``pl.Enum`` columns (dictionary
+encoded, as the workload contract allows; cast to ``pl.String`` if you need plain strings).
+Columns after the base ones: ``latency_ms`` Float32 (service latency the event reports,
+lognormal, milliseconds).
 
 Incidents
 ---------
@@ -29,7 +32,7 @@ from eventsim.exceptions import ScenarioError
 from eventsim.sim.rng import RngStreams
 from eventsim.workloads.base import INCIDENT_SCHEMA, Workload, WorkloadOutput
 
-__all__ = ["Synthetic", "SyntheticParams", "poisson_arrivals", "zipf_ranks"]
+__all__ = ["Synthetic", "SyntheticParams", "inverse_cdf", "poisson_arrivals", "zipf_ranks"]
 
 
 def poisson_arrivals(
@@ -71,7 +74,40 @@ def zipf_ranks(rng: np.random.Generator, n: int, n_keys: int, exponent: float) -
     weights = np.arange(1, n_keys + 1, dtype=np.float64) ** -exponent
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
-    return np.searchsorted(cdf, rng.random(n), side="right").clip(max=n_keys - 1)
+    return inverse_cdf(cdf, rng.random(n)).clip(max=n_keys - 1)
+
+
+def inverse_cdf(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(cdf, u, side="right")`` for draws ``u`` in [0, 1), exactly, through a
+    table of 2^b equal cells of [0, 1) (about 16 per ``cdf`` entry).
+
+    A draw in a cell that no ``cdf`` value falls strictly inside has its answer in the table;
+    only draws in the other cells (a few percent) are binary-searched. Multiplying by a power
+    of two is exact, so the cell of a draw and the cells' bounds are exact too.
+
+    Examples
+    --------
+    >>> cdf = np.array([0.25, 0.5, 0.5, 0.9, 1.0])
+    >>> u = np.array([0.0, 0.25, 0.3, 0.5, 0.95, 0.999])
+    >>> inverse_cdf(cdf, u).tolist() == np.searchsorted(cdf, u, side="right").tolist()
+    True
+    """
+    k = cdf.shape[0]
+    if u.shape[0] < 8 * k or k > 1 << 18:  # the table would cost more than it saves
+        return np.searchsorted(cdf, u, side="right")
+    m = 1 << max(8, (k - 1).bit_length() + 4)
+    scaled = cdf * m
+    cell = np.minimum(np.floor(scaled), m).astype(np.int64)
+    below_next = np.cumsum(np.bincount(cell, minlength=m + 1))  # #cdf < j + 1 (scaled)
+    on_edge = np.bincount(cell[scaled == cell], minlength=m + 1)  # #cdf == j (scaled)
+    at_most = np.empty(m, dtype=np.int64)  # #cdf <= j (scaled): the answer at the cell start
+    at_most[0] = on_edge[0]
+    at_most[1:] = below_next[: m - 1] + on_edge[1:m]
+    table = np.where(below_next[:m] == at_most, at_most, -1)
+    out = table[(u * m).astype(np.intp)]
+    inside = np.flatnonzero(out < 0)
+    out[inside] = np.searchsorted(cdf, u[inside], side="right")
+    return out
 
 
 @dataclass(frozen=True)
@@ -200,15 +236,14 @@ class Synthetic(Workload):
             elif inc.kind == "latency_regression":
                 latency = np.where(window, latency * (1 + inc.intensity), latency)
             incidents.append((inc.kind, inc.start_s, inc.end_s, target, []))
-        type_names = pl.Series([*prm.event_types, "error"], dtype=pl.String)
-        key_names = pl.Series([f"key-{i:06d}" for i in range(prm.n_keys)], dtype=pl.String)
+        key_names = [f"key-{i:06d}" for i in range(prm.n_keys)]
         idx = np.flatnonzero(keep)
         events = pl.DataFrame(
             {
                 "timestamp_s": ts[idx],
-                "topic": pl.Series(prm.topics, dtype=pl.String).gather(topic[idx]),
-                "key": key_names.gather(keys[idx]),
-                "event_type": type_names.gather(etype[idx]),
+                "topic": _labels(prm.topics, topic[idx]),
+                "key": _labels(key_names, keys[idx]),
+                "event_type": _labels([*prm.event_types, "error"], etype[idx]),
                 "payload_bytes": size[idx],
                 "latency_ms": latency[idx],
             }
@@ -238,9 +273,18 @@ class Synthetic(Workload):
         return np.concatenate(times), np.concatenate(keys), np.concatenate(topics), rows
 
 
+def _labels(names: list[str] | tuple[str, ...], codes: np.ndarray) -> pl.Series:
+    """``names[codes]`` as a ``pl.Enum`` column of the distinct names (no per-row strings)."""
+    distinct = list(dict.fromkeys(names))
+    if len(distinct) < len(names):  # a name given twice: both codes map to its category
+        remap = np.array([distinct.index(name) for name in names], dtype=np.int64)
+        codes = remap[codes]
+    return pl.Series(distinct, dtype=pl.Enum(distinct)).gather(codes)
+
+
 def _choice(rng: np.random.Generator, weights: tuple[float, ...], n: int) -> np.ndarray:
     if len(weights) == 1:
         return np.zeros(n, dtype=np.int64)
     cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
     cdf /= cdf[-1]
-    return np.searchsorted(cdf, rng.random(n), side="right").clip(max=len(weights) - 1)
+    return inverse_cdf(cdf, rng.random(n)).clip(max=len(weights) - 1)

@@ -39,7 +39,7 @@ def drive(
 ) -> np.ndarray:
     """Add the drivers' location pings; returns online drivers per (surge interval, cell)."""
     p = w.params
-    n = p.n_drivers
+    n = len(u_driver)
     size = (p.grid_x * p.cell_size_m, p.grid_y * p.cell_size_m)
     n_int = int(np.ceil(duration_s / p.surge_interval_s))
     supply = np.zeros(n_int * p.grid_x * p.grid_y)

@@ -1,12 +1,13 @@
 """Ride hailing: driver location pings over a city grid, trip sagas, surge pricing, demand spikes.
 
-Models an Uber-style city. Drivers stream ``location_ping`` events every ``ping_interval_s``
-while online (the online share follows the city's diurnal curve) and move as reflected random
-walks over a ``grid_x × grid_y`` grid of square cells. Riders request trips as a
-non-homogeneous Poisson process over Zipf-popular cells; a demand spike (concert end, rain)
-multiplies demand in ``n_spike_cells`` adjacent cells from ``spike_at_s`` (``"auto"``:
-halfway through the run; None: no spike; see :mod:`~eventsim.workloads.spikes`). Each trip is
-a saga::
+Models an Uber-style city. A fleet of ``n_drivers × rate_multiplier`` drivers (at least one;
+the multiplier scales supply and demand alike) streams ``location_ping`` events every
+``ping_interval_s`` while online (the online share follows the city's diurnal curve); drivers
+move as reflected random walks over a ``grid_x × grid_y`` grid of square cells. Riders
+request trips as a non-homogeneous Poisson process over Zipf-popular cells; a demand spike
+(concert end, rain) multiplies demand in ``n_spike_cells`` adjacent cells from ``spike_at_s``
+(``"auto"``: halfway through the run; None: no spike; see :mod:`~eventsim.workloads.spikes`).
+Each trip is a saga::
 
     trip_requested → payment_authorized (hold) → trip_matched → picked_up → dropped_off
                    → payment_captured → trip_completed
@@ -207,6 +208,18 @@ class Uber(Workload):
         super().__init__(params, incidents)
         check_incidents(self.incidents, self.incident_targets, self.name)
 
+    @property
+    def fleet_size(self) -> int:
+        """Drivers in the city: ``n_drivers`` scaled by ``rate_multiplier`` (at least 1), so that
+        pings and supply grow with demand.
+
+        Examples
+        --------
+        >>> Uber({"n_drivers": 3000, "rate_multiplier": 0.5}).fleet_size
+        1500
+        """
+        return max(1, round(self.params.n_drivers * self.params.rate_multiplier))
+
     def online_fraction(self, t_s: np.ndarray) -> np.ndarray:
         """Share of drivers online at ``t_s`` (follows the city's diurnal curve, capped at 1)."""
         p = self.params
@@ -231,7 +244,7 @@ class Uber(Workload):
         hot = rng.permutation(n_cells)
         venue = int(rng.integers(n_cells - p.n_spike_cells + 1))
         spike_cells = np.arange(venue, venue + p.n_spike_cells)
-        u_driver = rng.random(p.n_drivers)
+        u_driver = rng.random(self.fleet_size)
         spoofers = self._spoofers(pairs, u_driver, rngs("uber.spoof"))
         ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s)
         supply = drive(self, ef, duration_s, u_driver, spoofers, rngs("uber.pings"))
@@ -355,8 +368,9 @@ class Uber(Workload):
         s.end("trip_completed")
         idx, ts, code = s.events()
         order = np.argsort(u_driver)
-        n_online = np.maximum(1, (self.online_fraction(matched_at) * p.n_drivers).astype(np.int64))
-        driver_of = order[np.minimum((rng.random(n) * n_online).astype(np.int64), p.n_drivers - 1)]
+        fleet = len(u_driver)
+        n_online = np.maximum(1, (self.online_fraction(matched_at) * fleet).astype(np.int64))
+        driver_of = order[np.minimum((rng.random(n) * n_online).astype(np.int64), fleet - 1)]
         fare = np.round(rng.lognormal(np.log(p.fare_median_usd), 0.5, n) * surge_at, 2)
         was_matched = np.zeros(n, dtype=bool)
         was_matched[idx[code == TYPES.index("trip_matched")]] = True

@@ -177,3 +177,23 @@ def test_linkedin_viral_cascade_shares_beget_shares():
     assert len(viral) > 500
     counts = np.histogram(viral["timestamp_s"], bins=[100, 600, 1100, 1600])[0]
     assert counts[1] > counts[0]  # the cascade grows before it is capped
+
+
+def test_uber_pings_follow_rate_multiplier():
+    """The fleet scales with rate_multiplier like trips do: twice the multiplier, twice the
+    drivers and (within Poisson noise) twice the pings and requests."""
+
+    def counts(multiplier):
+        w = Uber({"n_drivers": 400, "rate_multiplier": multiplier})
+        ev = w.generate(600.0, RngStreams(5)).events
+        pings = ev.filter(pl.col("event_type") == "location_ping")
+        requests = ev.filter(pl.col("event_type") == "trip_requested").height
+        return w.fleet_size, pings.height, pings["key"].n_unique(), requests
+
+    fleet1, pings1, drivers1, req1 = counts(1.0)
+    fleet2, pings2, drivers2, req2 = counts(2.0)
+    assert (fleet1, fleet2) == (400, 800)
+    assert drivers1 <= 400 < drivers2 <= 800
+    assert pings2 / pings1 == pytest.approx(2.0, rel=0.1)
+    assert req2 / req1 == pytest.approx(2.0, rel=0.15)
+    assert Uber({"n_drivers": 10, "rate_multiplier": 0.001}).fleet_size == 1

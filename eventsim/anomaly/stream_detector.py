@@ -52,12 +52,19 @@ __all__ = [
 CALIBRATED_THRESHOLDS: dict[str, float] = {"default": 4.0, "conformal_knn": 4.0, "tail": 4.0}
 #: Detectors for metric streams beyond the registry: ``"tail"`` (:class:`TailDetector`).
 STREAM_DETECTORS: dict[str, Callable[..., Detector]] = {"tail": TailDetector}
-#: Constructor arguments the wrapper passes by default: the conformal detector's refractory
-#: rule (one alarm per episode, for NAB) is off, since the wrapper's gating handles episodes
-#: and a refractory would hide a second incident behind the first.
+#: Constructor arguments the wrapper passes by default. The conformal detector's refractory
+#: rules (one alarm per episode, for NAB) are off, since the wrapper's gating handles episodes
+#: and a refractory would hide a second incident behind the first. On a stream it tests each
+#: residual *per feature* (``per_feature=True``): an incident usually moves one or two
+#: features (an error ratio, a latency quantile) while a joint distance over a dozen residuals
+#: is dominated by the others' noise; the mean of a feature over 4 and 16 windows accumulates
+#: the evidence of a sustained shift. Windows of a minute make 16 windows a quarter hour; the
+#: 64-window scale of the univariate default (NAB's 5-minute rows) would span an hour of a
+#: diurnal curve that the residual baseline (30 windows) already removes.
+_STREAM_KNN: dict[str, object] = {"refractory": 0, "per_feature": True, "scales": (1, 4, 16)}
 DETECTOR_PARAMS: dict[str, dict[str, object]] = {
-    "default": {"refractory": 0},
-    "conformal_knn": {"refractory": 0},
+    "default": _STREAM_KNN,
+    "conformal_knn": _STREAM_KNN,
 }
 _Z_CLIP = 1e3
 

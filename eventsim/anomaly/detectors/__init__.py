@@ -37,6 +37,15 @@ __all__ = [
     "as_matrix",
 ]
 
+
+def _tail(**kwargs: object) -> Detector:
+    """:class:`~eventsim.anomaly.TailDetector` (imported here, not at module import: it
+    lives beside the stream wrapper and imports this package)."""
+    from eventsim.anomaly.tail import TailDetector
+
+    return TailDetector(**kwargs)  # type: ignore[arg-type]
+
+
 #: Detector name → constructor (keyword ``seed=``); ``"default"`` is :class:`ConformalKNN`.
 DETECTORS: dict[str, Callable[..., Detector]] = {
     "default": ConformalKNN,
@@ -50,6 +59,7 @@ DETECTORS: dict[str, Callable[..., Detector]] = {
     "sklearn_lof": partial(SklearnDetector, "lof"),
     "one_class_svm": partial(SklearnDetector, "one_class_svm"),
     "robust_z": RobustZScore,
+    "tail": _tail,
     "null": NullDetector,
     "random": RandomDetector,
 }

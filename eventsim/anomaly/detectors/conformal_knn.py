@@ -6,7 +6,8 @@ nonconformity is its distance to its ``k``-th nearest stored shingle; its confor
 the share of recent nonconformities at least as large (Laxhammar & Falkman's conformal anomaly
 detection), extended beyond the largest one by an exponential tail fitted to the top 2 %
 (peaks over threshold). The evidence of a scale is ``-log10 p``; scales are combined by taking
-the strongest, Bonferroni-corrected (``- log10(n_scales)``). Rank-based p-values make scores
+the strongest, Bonferroni-corrected (``- log10(n_tests)``; ``per_feature`` tests each
+feature on its own). Rank-based p-values make scores
 comparable across series whatever their units, which is what one threshold over many series
 (the NAB protocol) needs.
 
@@ -52,8 +53,9 @@ _MAX_SCORE = 300.0
 class _Scale:
     """History and calibration of one shingle length."""
 
-    def __init__(self, m: int, window: int) -> None:
+    def __init__(self, m: int, window: int, column: int | None = None) -> None:
         self.m = m
+        self.column = column  # one feature's shingle, or None for all features
         self.window = window
         self.buffer: np.ndarray | None = None  # ring buffer of the last `window` shingles
         self.n = 0
@@ -111,6 +113,12 @@ class ConformalKNN(Detector):
         ``log10`` is the episode level (module docstring; 0: both rules off).
     tail_fraction
         Share of the largest calibration values that fits the exponential tail.
+    per_feature
+        Test each feature on its own (a 1-D nonconformity per feature and scale, the scale-m
+        value being the feature's mean over the last ``m`` rows, a scan statistic) and take
+        the strongest, Bonferroni-corrected over features × scales; suits residual vectors
+        where an anomaly moves one feature. With one feature it differs from the joint test
+        only in summarising a shingle by its mean.
     seed
         Accepted for the common interface; the detector draws no random numbers.
     on_missing
@@ -139,6 +147,7 @@ class ConformalKNN(Detector):
         min_history: int = 100,
         refractory: int = 100,
         tail_fraction: float = 0.02,
+        per_feature: bool = False,
         *,
         seed: int | None = None,
         on_missing: str = "raise",
@@ -162,8 +171,9 @@ class ConformalKNN(Detector):
         self.min_history = min_history
         self.refractory = refractory
         self.tail_fraction = tail_fraction
+        self.per_feature = per_feature
         self.seed = seed
-        self._scales = [_Scale(m, window) for m in self.scales]
+        self._scales: list[_Scale] = []
         self._rows: deque[np.ndarray] = deque(maxlen=max(self.scales))
         self._recent: deque[float] = deque(maxlen=max(refractory, 1))
         self._episode_level = math.log10(refractory) if refractory else math.inf
@@ -173,13 +183,17 @@ class ConformalKNN(Detector):
     def _vector(self, x: dict[str, float]) -> np.ndarray:
         if self._keys is None:
             self._keys = tuple(sorted(x))
+            columns = range(len(self._keys)) if self.per_feature else [None]
+            self._scales = [_Scale(m, self.window, c) for c in columns for m in self.scales]
         return np.array([x.get(k, 0.0) for k in self._keys], dtype=np.float64)
 
-    def _shingle(self, row: np.ndarray, m: int) -> np.ndarray | None:
+    def _shingle(self, row: np.ndarray, sc: _Scale) -> np.ndarray | None:
+        m = sc.m
         if len(self._rows) < m - 1:
             return None
         past = list(self._rows)[len(self._rows) - (m - 1) :] if m > 1 else []
-        return np.concatenate([*past, row])
+        sh = np.concatenate([*past, row])
+        return sh if sc.column is None else sh[sc.column :: row.size].mean(keepdims=True)
 
     def _evaluate(self, x: dict[str, float]) -> tuple[list[float | None], float]:
         key = tuple(x[k] for k in sorted(x))
@@ -189,7 +203,7 @@ class ConformalKNN(Detector):
         dists: list[float | None] = []
         best = 0.0
         for sc in self._scales:
-            sh = self._shingle(row, sc.m)
+            sh = self._shingle(row, sc)
             a = None if sh is None else sc.distance(sh, self.k)
             dists.append(a)
             p = None if a is None else sc.p_value(a, self.min_history, self.tail_fraction)
@@ -210,7 +224,7 @@ class ConformalKNN(Detector):
         dists, raw = self._evaluate(x)
         row = self._vector(x)
         for sc, a in zip(self._scales, dists, strict=True):
-            sh = self._shingle(row, sc.m)
+            sh = self._shingle(row, sc)
             if sh is not None:
                 sc.learn(sh, a)
         self._rows.append(row)

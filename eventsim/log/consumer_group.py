@@ -15,6 +15,7 @@ import polars as pl
 from eventsim.exceptions import ConfigError, OffsetOutOfRange
 from eventsim.log.assignor import assign
 from eventsim.log.event_log import EventLog
+from eventsim.log.partition import Partition
 from eventsim.log.record import RecordBatch, TopicPartition
 
 __all__ = ["ConsumerGroup"]
@@ -76,6 +77,7 @@ class ConsumerGroup:
         self.position: dict[TopicPartition, int] = {}
         self.generation = 0
         self.resets = 0
+        self._parts: dict[TopicPartition, Partition] = {}  # the assigned partitions' storage
 
     # -- membership --------------------------------------------------------------------------
     def join(self, member: str) -> None:
@@ -101,6 +103,7 @@ class ConsumerGroup:
         self.assignment = assign(self.assignor, self.members, tps)
         self.owner = {tp: m for m, owned in self.assignment.items() for tp in owned}
         self.position = {tp: self._start(tp) for tp in self.owner}
+        self._parts = {tp: self.log.partition(*tp) for tp in self.owner}
 
     def _start(self, tp: TopicPartition) -> int:
         p = self.log.partition(*tp)
@@ -127,13 +130,14 @@ class ConsumerGroup:
         """
         out: list[RecordBatch] = []
         budget = max_records
-        for tp in self.assignment.get(member, []):
+        parts, position = self._parts, self.position
+        for tp in self.assignment.get(member, ()):
             if budget <= 0:
                 break
             if skip is not None and skip(tp):
                 continue
-            part = self.log.partition(*tp)
-            pos = self.position[tp]
+            part = parts[tp]
+            pos = position[tp]
             if pos == part.end_offset:  # caught up (always in range): nothing to read
                 continue
             try:
@@ -144,11 +148,11 @@ class ConsumerGroup:
                 batch = part.read(pos, budget, until_s=until_s, gate=gate)
             size = batch.hi - batch.lo
             if size:
-                self.position[tp] = int(part.data["offset"][batch.hi - 1]) + 1
+                position[tp] = int(part.data["offset"][batch.hi - 1]) + 1
                 budget -= size
                 out.append(batch)
             else:
-                self.position[tp] = pos
+                position[tp] = pos
         return out
 
     def seek(self, tp: TopicPartition, offset: int) -> None:

@@ -350,10 +350,51 @@ class EventLog:
         """All stored records (or one topic's) as one frame, ordered by topic, partition,
         offset."""
         names = sorted(self.topics) if topic is None else [topic]
-        frames = [self.partition_frame(p) for t in names for p in self.topics[t].partitions]
+        frames = []
+        for name in names:
+            parts = self.topics[name].partitions
+            if len(parts) > 1 and _same_layout(parts):
+                frames.append(self._topic_frame(name, parts))
+            else:
+                frames.extend(self.partition_frame(p) for p in parts)
         if not frames:
             return pl.DataFrame(schema=_empty_schema())
+        if len(frames) == 1:
+            return frames[0]
         return pl.concat(frames, how="diagonal_relaxed")
+
+    def _topic_frame(self, name: str, parts: list[Partition]) -> pl.DataFrame:
+        """The rows of partitions sharing one column layout as one frame (what concatenating
+        their partition frames gives), each string column decoded once."""
+        topic = self.topics[name]
+        sizes = [p.n for p in parts]
+        n = sum(sizes)
+        data: dict[str, pl.Series] = {
+            "topic": pl.repeat(name, n, dtype=pl.String, eager=True).alias("topic"),
+            "partition": pl.Series(
+                "partition", np.repeat(np.array([p.index for p in parts], np.int32), sizes)
+            ),
+        }
+        order = ["offset", "event_id", "timestamp_s", "append_s", "key", "event_type"]
+        order += ["payload_bytes", "tombstone"]
+        extra = [c for c in parts[0].columns if c not in CORE_COLUMNS]
+        for col in order + extra:
+            if col in ("key", "event_type") or col in topic.string_columns:
+                codes = np.concatenate([p.data[col][: p.n] for p in parts])
+                series = self.strings.decode(codes).alias(col)
+            else:  # numpy slices become polars chunks without a copy
+                series = pl.concat([pl.Series(col, p.data[col][: p.n]) for p in parts])
+            masks = [p.validity(col) for p in parts]
+            if any(m is not None for m in masks):
+                keep = np.concatenate(
+                    [
+                        np.ones(p.n, np.bool_) if m is None else m
+                        for p, m in zip(parts, masks, strict=True)
+                    ]
+                )
+                series = pl.select(pl.when(pl.Series(keep)).then(series)).to_series().alias(col)
+            data[col] = series
+        return pl.DataFrame(data)
 
     def _meta(self) -> dict[str, Any]:
         return {
@@ -414,6 +455,13 @@ class EventLog:
     def nbytes(self) -> int:
         """Bytes held by all partitions' buffers (the string dictionary excluded)."""
         return sum(p.nbytes() for p in self)
+
+
+def _same_layout(parts: list[Partition]) -> bool:
+    """True if the partitions store the same columns, in the same order, with the same
+    dtypes (so their frames concatenate without relaxing any type)."""
+    first = [(k, v.dtype) for k, v in parts[0].data.items()]
+    return all([(k, v.dtype) for k, v in p.data.items()] == first for p in parts[1:])
 
 
 def _core_order() -> list[str]:

@@ -202,8 +202,9 @@ class Synthetic(Workload):
         ts = poisson_arrivals(rng, prm.rate_per_s * prm.rate_multiplier, 0.0, duration_s)
         keys = zipf_ranks(rngs("synthetic.keys"), ts.shape[0], prm.n_keys, prm.zipf_exponent)
         extra_t, extra_k, extra_topic, incidents = self._abuse(rngs, duration_s)
-        forced = np.full(ts.shape[0], -1, dtype=np.int64)
+        forced = None
         if extra_t.shape[0]:
+            forced = np.full(ts.shape[0], -1, dtype=np.int64)
             ts = np.concatenate([ts, extra_t])
             keys = np.concatenate([keys, extra_k])
             forced = np.concatenate([forced, extra_topic])
@@ -212,11 +213,12 @@ class Synthetic(Workload):
         n = ts.shape[0]
         mix_rng = rngs("synthetic.mix")
         etype = _choice(mix_rng, prm.event_mix, n)
-        topic = np.where(forced >= 0, forced, _choice(mix_rng, prm.topic_mix, n))
+        topic = _choice(mix_rng, prm.topic_mix, n)
+        if forced is not None:
+            topic = np.where(forced >= 0, forced, topic)
         size_rng = rngs("synthetic.sizes")
-        size = np.maximum(
-            1, size_rng.lognormal(np.log(prm.payload_bytes_median), prm.payload_bytes_sigma, n)
-        ).astype(np.int32)
+        drawn = size_rng.lognormal(np.log(prm.payload_bytes_median), prm.payload_bytes_sigma, n)
+        size = np.maximum(drawn, 1, out=drawn).astype(np.int32)
         latency = size_rng.lognormal(np.log(prm.latency_ms_median), 0.4, n).astype(np.float32)
         keep = np.ones(n, dtype=np.bool_)
         error_code = len(prm.event_types)
@@ -237,15 +239,18 @@ class Synthetic(Workload):
                 latency = np.where(window, latency * (1 + inc.intensity), latency)
             incidents.append((inc.kind, inc.start_s, inc.end_s, target, []))
         key_names = [f"key-{i:06d}" for i in range(prm.n_keys)]
-        idx = np.flatnonzero(keep)
+        if not keep.all():
+            idx = np.flatnonzero(keep)
+            ts, topic, keys, etype = ts[idx], topic[idx], keys[idx], etype[idx]
+            size, latency = size[idx], latency[idx]
         events = pl.DataFrame(
             {
-                "timestamp_s": ts[idx],
-                "topic": _labels(prm.topics, topic[idx]),
-                "key": _labels(key_names, keys[idx]),
-                "event_type": _labels([*prm.event_types, "error"], etype[idx]),
-                "payload_bytes": size[idx],
-                "latency_ms": latency[idx],
+                "timestamp_s": ts,
+                "topic": _labels(prm.topics, topic),
+                "key": _labels(key_names, keys),
+                "event_type": _labels([*prm.event_types, "error"], etype),
+                "payload_bytes": size,
+                "latency_ms": latency,
             }
         )
         frame = pl.DataFrame(incidents, schema=INCIDENT_SCHEMA, orient="row")

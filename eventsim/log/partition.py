@@ -53,6 +53,9 @@ class Partition:
         # consecutive (no compaction holes), so that most reads need no search.
         self._first = 0
         self._dense = True
+        # Columns whose storage is a slice of a producer's array (see adopt): name ->
+        # (that array, its row holding our row 0).
+        self._views: dict[str, tuple[np.ndarray, int]] = {}
 
     def __len__(self) -> int:
         return self.n
@@ -64,6 +67,7 @@ class Partition:
 
     def _grow(self, need: int) -> None:
         cap = max(need, int(self.cap * _GROWTH) + 1)
+        self._views.clear()
         for name, arr in self.data.items():
             new = np.empty(cap, dtype=arr.dtype)
             new[: self.n] = arr[: self.n]
@@ -79,8 +83,43 @@ class Partition:
         if capacity > self.cap:
             self._grow(capacity)
 
+    def adopt(self, source: dict[str, np.ndarray], lo: int, hi: int) -> bool:
+        """Store this (empty) partition's next ``hi - lo`` rows in rows ``[lo, hi)`` of
+        ``source``'s arrays, which must not change: :meth:`append_slice` of exactly those
+        rows then copies nothing. Columns ``source`` lacks (``offset`` among them) get their
+        own buffers. Any other write moves the columns to buffers of their own first.
+
+        A producer that laid its records out partition by partition uses this; returns
+        False (and changes nothing) if the partition is not empty or a dtype differs.
+        """
+        cap = hi - lo
+        if self.n or any(
+            name in self.data and self.data[name].dtype != arr.dtype for name, arr in source.items()
+        ):
+            return False
+        for name, arr in source.items():
+            self.data[name] = arr[lo:hi]
+            self._views[name] = (arr, lo)
+        for name, arr in self.data.items():
+            if name not in source:
+                self.data[name] = np.empty(cap, dtype=arr.dtype)
+        for name in self.valid:
+            self.valid[name] = np.ones(cap, dtype=np.bool_)
+        self.cap = cap
+        return True
+
+    def _own(self) -> None:
+        """Give adopted columns buffers of their own before a write that is not theirs."""
+        if self._views:
+            for name in self._views:
+                own = np.empty(self.cap, dtype=self.data[name].dtype)
+                own[: self.n] = self.data[name][: self.n]
+                self.data[name] = own
+            self._views.clear()
+
     def add_column(self, name: str, dtype: np.dtype) -> None:
         """Add a payload column (earlier rows become null)."""
+        self._views.pop(name, None)
         self.data[name] = np.empty(self.cap, dtype=dtype)
         self.data[name][: self.n] = np.nan if dtype.kind == "f" else 0
         if self.n:
@@ -104,6 +143,7 @@ class Partition:
         n, end = self.n, self.n + k
         if end > self.cap:
             self._grow(end)
+        self._own()
         first = self.end_offset
         self._note_append(n, first)
         data = self.data
@@ -133,13 +173,20 @@ class Partition:
         return first
 
     def append_slice(
-        self, source: dict[str, np.ndarray], lo: int, hi: int, *, append_s: float | np.ndarray
+        self,
+        source: dict[str, np.ndarray],
+        lo: int,
+        hi: int,
+        *,
+        append_s: float | np.ndarray | None = None,
     ) -> int:
-        """Append rows ``[lo, hi)`` of ``source`` (all stored columns but ``offset`` and
-        ``append_s``, none null): the producers' fast path, one slice copy per column.
+        """Append rows ``[lo, hi)`` of ``source`` (all stored columns but ``offset``, none
+        null): the producers' fast path, one slice copy per column (none for the columns
+        already in place, see :meth:`adopt`).
 
-        ``append_s`` may be an array (one append time per row, non-decreasing): records
-        staged ahead of time become visible to time-gated reads only when their time comes.
+        ``append_s`` comes from ``source`` or the argument, and may be an array (one append
+        time per row, non-decreasing): records staged ahead of time become visible to
+        time-gated reads only when their time comes.
         """
         k = hi - lo
         n, end = self.n, self.n + k
@@ -149,9 +196,17 @@ class Partition:
         self._note_append(n, first)
         data = self.data
         data["offset"][n:end] = np.arange(first, first + k)
-        data["append_s"][n:end] = append_s
+        if append_s is not None:
+            data["append_s"][n:end] = append_s
+        views = self._views
+        if views and any(
+            (view := views.get(name)) is not None and (view[0] is not src or view[1] + n != lo)
+            for name, src in source.items()
+        ):
+            self._own()  # not the rows adopted: stop sharing before writing
         for name, src in source.items():
-            data[name][n:end] = src[lo:hi]
+            if name not in views:
+                data[name][n:end] = src[lo:hi]
         for arr in self.valid.values():
             arr[n:end] = True
         self.n = end
@@ -251,6 +306,7 @@ class Partition:
         """Keep only the rows at sorted positions ``index``; the log-start offset follows."""
         k = index.shape[0]
         self.cap = max(k, _MIN_CAPACITY)
+        self._views.clear()
         for store in (self.data, self.valid):
             for name, arr in store.items():
                 new = np.empty(self.cap, dtype=arr.dtype)
@@ -270,6 +326,7 @@ class Partition:
 
     def restore(self, columns: dict[str, np.ndarray], valid: dict[str, np.ndarray]) -> None:
         """Load stored rows as they were (offsets included), replacing what is here."""
+        self._own()
         k = columns["offset"].shape[0]
         self.cap = max(k, _MIN_CAPACITY)
         for name, arr in columns.items():

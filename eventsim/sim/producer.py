@@ -122,8 +122,11 @@ class Producer:
         epoch = _epochs(edges, due, in_time_order)
         n_parts = max((len(t.partitions) for t in log.topics.values()), default=1)
         tc = topic_code[rec]
-        run_key = (epoch * n_topics + tc) * n_parts + part
-        order = _stable_order(run_key, edges.shape[0] * n_topics * n_parts)
+        n_epochs = edges.shape[0]
+        # laid out partition by partition (then by epoch), so that each partition's records
+        # are one slice of the columns: the partition adopts it and staging copies nothing
+        run_key = (tc * n_parts + part) * n_epochs + epoch
+        order = _stable_order(run_key, n_epochs * n_topics * n_parts)
         rec, due, run_key = rec[order], due[order], run_key[order]
         self.due = due
         self.cols = {k: v[rec] for k, v in cols.items() if k != "event_id"}
@@ -132,19 +135,33 @@ class Producer:
         self.valid = {k: v[rec] for k, v in valid.items()}
         m = rec.shape[0]
         change = np.flatnonzero(np.diff(run_key)) + 1
-        self.run_starts = np.concatenate([[0], change]).astype(np.int64) if m else change
-        self.run_ends = np.concatenate([change, [m]]).astype(np.int64) if m else change
-        first_key = run_key[self.run_starts]
-        self.run_partition = first_key % n_parts
-        self.run_topic = first_key // n_parts % n_topics
-        self.run_epoch_start = edges[first_key // (n_parts * n_topics)] if m else np.empty(0)
+        starts = np.concatenate([[0], change]).astype(np.int64) if m else change
+        ends = np.concatenate([change, [m]]).astype(np.int64) if m else change
+        first_key = run_key[starts]
+        run_slot, run_epoch = first_key // n_epochs, first_key % n_epochs
         self._prepare_topics(tc[order])
         self._topics = [self.log.topics[name] for name in self.topic_names]
-        sizes = np.bincount(first_key % (n_topics * n_parts), self.run_ends - self.run_starts)
-        for i, size in enumerate(sizes.tolist()):  # room for every staged record at once
-            if size:
-                p = self._topics[i // n_parts].partitions[i % n_parts]
-                p.reserve(len(p) + int(size))
+        self._sources = [{**cols, "append_s": due} for cols in self.topic_cols]
+        self._lay_out(run_slot, starts, ends, n_parts)
+        sched = np.lexsort((run_slot, run_epoch))  # staged epoch by epoch
+        self.run_starts, self.run_ends = starts[sched], ends[sched]
+        self.run_topic = run_slot[sched] // n_parts
+        self.run_partition = run_slot[sched] % n_parts
+        self.run_epoch_start = edges[run_epoch[sched]] if m else np.empty(0)
+
+    def _lay_out(
+        self, run_slot: np.ndarray, starts: np.ndarray, ends: np.ndarray, n_parts: int
+    ) -> None:
+        """Each partition adopts its slice of the columns (or reserves room for it)."""
+        bounds = np.flatnonzero(np.diff(run_slot)) + 1
+        firsts = np.concatenate([[0], bounds]).astype(np.int64).tolist() if len(starts) else []
+        lasts = np.concatenate([bounds, [len(starts)]]).astype(np.int64).tolist()
+        for i, j in zip(firsts, lasts[: len(firsts)], strict=True):
+            code, index = divmod(int(run_slot[i]), n_parts)
+            part = self._topics[code].partitions[index]
+            lo, hi = int(starts[i]), int(ends[j - 1])
+            if self.topic_valid[code] or not part.adopt(self._sources[code], lo, hi):
+                part.reserve(len(part) + hi - lo)
 
     @staticmethod
     def _send(
@@ -247,13 +264,13 @@ class Producer:
             a, b = int(starts[r]), int(ends[r])
             code = int(self.run_topic[r])
             part = topics[code].partitions[int(self.run_partition[r])]
-            cols, valid = self.topic_cols[code], self.topic_valid[code]
+            valid = self.topic_valid[code]
             if valid:
                 mask = {k: v[a:b] for k, v in valid.items()}
-                batch = {k: v[a:b] for k, v in cols.items()}
+                batch = {k: v[a:b] for k, v in self.topic_cols[code].items()}
                 part.append(batch, append_s=due[a:b], valid=mask)
             else:
-                part.append_slice(cols, a, b, append_s=due[a:b])
+                part.append_slice(self._sources[code], a, b)
 
 
 def _non_decreasing(a: np.ndarray) -> bool:

@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     detectors = (
         ["default", "tail", "robust_z"]
         if quick
-        else ["default", "tail", *(d for d in DETECTORS if d not in ("default", "conformal_knn"))]
+        else ["default", *(d for d in DETECTORS if d not in ("default", "conformal_knn"))]
     )
     print("(d) detection quality, one simulated day per workload:", flush=True)
     table = quality(workloads, detectors)

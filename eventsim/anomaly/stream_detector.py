@@ -19,7 +19,13 @@ so that it sees what matters:
    of its norm) to alarmed ones from ``recur`` *other* episodes is learned (a pattern that
    keeps coming back, such as a restock every hour, stops being news).
 
-The score is *sparse*: below the threshold it is reported as 0. Any threshold above 0 on
+4. **One alarm per episode.** An episode is a run of consecutive alarmed windows; only its
+   first window is reported (``dedupe=True``), as an alerting system pages once per
+   incident: the later windows add no news, and counting them would make one long false
+   alarm look like many. Learning still treats every alarmed window as alarmed.
+
+The score is *sparse*: below the threshold, and after an episode's first window, it is
+reported as 0. Any threshold above 0 on
 these scores (``compare_detectors(..., quantile=0.5)`` while fewer than half the windows
 alarm) therefore gives exactly the detector's own alarms.
 """
@@ -60,8 +66,16 @@ STREAM_DETECTORS: dict[str, Callable[..., Detector]] = {"tail": TailDetector}
 #: is dominated by the others' noise; the mean of a feature over 4 and 16 windows accumulates
 #: the evidence of a sustained shift. Windows of a minute make 16 windows a quarter hour; the
 #: 64-window scale of the univariate default (NAB's 5-minute rows) would span an hour of a
-#: diurnal curve that the residual baseline (30 windows) already removes.
-_STREAM_KNN: dict[str, object] = {"refractory": 0, "per_feature": True, "scales": (1, 4, 16)}
+#: diurnal curve that the residual baseline (30 windows) already removes. Residuals are in
+#: sigmas, and the evidence beyond the most extreme past value grows by a factor ``e`` per
+#: half sigma at most (``min_scale=0.5``): without that floor a quantised feature whose
+#: residual was always exactly 0 gives infinite evidence for a change of 0.02 sigma.
+_STREAM_KNN: dict[str, object] = {
+    "refractory": 0,
+    "per_feature": True,
+    "scales": (1, 4, 16),
+    "min_scale": 0.5,
+}
 DETECTOR_PARAMS: dict[str, dict[str, object]] = {
     "default": _STREAM_KNN,
     "conformal_knn": _STREAM_KNN,
@@ -144,6 +158,8 @@ class StreamDetector(Detector):
         is learned.
     similarity
         "Similar": distance at most this share of the larger norm.
+    dedupe
+        Report only the first window of each alarm episode (module docstring).
     resolutions
         Feature → count quantum (``1 / window_s`` for a rate, ``1`` for a count) for the
         Poisson floor of its scale.
@@ -173,6 +189,7 @@ class StreamDetector(Detector):
         persist: int = 15,
         recur: int = 2,
         similarity: float = 0.5,
+        dedupe: bool = True,
         resolutions: Mapping[str, float] | None = None,
         params: Mapping[str, object] | None = None,
         seed: int | None = 0,
@@ -191,6 +208,7 @@ class StreamDetector(Detector):
         self.persist = persist
         self.recur = recur
         self.similarity = similarity
+        self.dedupe = dedupe
         self.resolutions = dict(resolutions or {})
         self.params = params
         self.seed = seed
@@ -263,7 +281,9 @@ class StreamDetector(Detector):
     # -- the detector interface -------------------------------------------------------------
     def _score(self, x: dict[str, float]) -> float:
         score = self._evaluate(x)[2]
-        return score if self.threshold_.classify(score) else 0.0
+        if not self.threshold_.classify(score) or (self.dedupe and self._alarmed):
+            return 0.0
+        return score
 
     def _learn(self, x: dict[str, float]) -> None:
         v, z, score = self._evaluate(x)

@@ -69,7 +69,9 @@ class _Scale:
         d = np.sqrt(((self.buffer[: self.n] - shingle) ** 2).sum(axis=1))
         return float(np.partition(d, k - 1)[k - 1])
 
-    def p_value(self, a: float, min_history: int, tail_fraction: float) -> float | None:
+    def p_value(
+        self, a: float, min_history: int, tail_fraction: float, min_scale: float = 0.0
+    ) -> float | None:
         cal = self.calibration
         n = len(cal)
         if n < min_history:
@@ -78,7 +80,7 @@ class _Scale:
         if above:
             return (above + 1) / (n + 1)
         top = np.asarray(cal[int((1.0 - tail_fraction) * n) :])
-        scale = max(float(top.mean() - top[0]), 1e-12 * max(abs(top[0]), 1.0))
+        scale = max(float(top.mean() - top[0]), 1e-12 * max(abs(top[0]), 1.0), min_scale)
         return math.exp(-min((a - cal[-1]) / scale, 700.0)) / (n + 1)
 
     def learn(self, shingle: np.ndarray, a: float | None) -> None:
@@ -119,6 +121,10 @@ class ConformalKNN(Detector):
         the strongest, Bonferroni-corrected over features × scales; suits residual vectors
         where an anomaly moves one feature. With one feature it differs from the joint test
         only in summarising a shingle by its mean.
+    min_scale
+        Smallest scale of the exponential tail beyond the largest calibration value, in
+        the nonconformity's units (0: relative floor only). Floors the evidence a tiny
+        change can carry on a quantised or constant series.
     seed
         Accepted for the common interface; the detector draws no random numbers.
     on_missing
@@ -148,6 +154,7 @@ class ConformalKNN(Detector):
         refractory: int = 100,
         tail_fraction: float = 0.02,
         per_feature: bool = False,
+        min_scale: float = 0.0,
         *,
         seed: int | None = None,
         on_missing: str = "raise",
@@ -172,6 +179,7 @@ class ConformalKNN(Detector):
         self.refractory = refractory
         self.tail_fraction = tail_fraction
         self.per_feature = per_feature
+        self.min_scale = min_scale
         self.seed = seed
         self._scales: list[_Scale] = []
         self._rows: deque[np.ndarray] = deque(maxlen=max(self.scales))
@@ -206,7 +214,11 @@ class ConformalKNN(Detector):
             sh = self._shingle(row, sc)
             a = None if sh is None else sc.distance(sh, self.k)
             dists.append(a)
-            p = None if a is None else sc.p_value(a, self.min_history, self.tail_fraction)
+            p = (
+                None
+                if a is None
+                else sc.p_value(a, self.min_history, self.tail_fraction, self.min_scale)
+            )
             if p is not None:
                 best = max(best, -math.log10(p))
         raw = min(max(best - math.log10(len(self._scales)), 0.0), _MAX_SCORE)

@@ -136,9 +136,12 @@ class EventLog:
             hashes = np.fromiter((zlib.crc32(s.encode("utf-8")) for s in new), dtype=np.uint32)
             self._key_hash = np.concatenate([self._key_hash, hashes])
         n = len(topic.partitions)
+        table = (self._key_hash % n).astype(np.int64)  # the partition of each string
+        if not key_codes.shape[0] or key_codes.min() >= 0:
+            return table[key_codes]
         parts = np.empty(key_codes.shape[0], dtype=np.int64)
         keyed = key_codes >= 0
-        parts[keyed] = self._key_hash[key_codes[keyed]] % n
+        parts[keyed] = table[key_codes[keyed]]
         if not keyed.all():
             parts[~keyed] = topic.round_robin(int((~keyed).sum()))
         return parts

@@ -204,3 +204,49 @@ def test_compare_on_workload_gives_one_row_per_detector():
     assert table["incidents"].to_list() == [4, 4]
     assert table.row(1, named=True)["alarms"] == 0
     assert 0.0 <= table.row(0, named=True)["incident_recall"] <= 1.0
+
+
+def test_observability_flags_a_regression_the_log_cannot_show():
+    from eventsim.anomaly import run_workload
+    from eventsim.workloads import IncidentSpec
+
+    incidents = (
+        IncidentSpec("latency_regression", 3600.0, 900.0, 3.0, target="delivery"),
+        IncidentSpec("latency_regression", 7200.0, 900.0, 3.0, target="reservation"),
+    )
+    _, _, inc = run_workload("amazon", "3h", seed=0, incidents=incidents, observability=True)
+    rows = inc.select("target", "changed_events", "observable").rows()
+    # delivery takes ~36 h: nothing it slows ends within the scoring window
+    assert rows[0] == ("delivery", 0, False)
+    # reservation takes seconds: thousands of records move
+    assert rows[1][0] == "reservation"
+    assert rows[1][1] > 1000
+    assert rows[1][2]
+
+
+def test_recall_counts_observable_incidents_only():
+    t = np.arange(300.0) * 60
+    f = pl.DataFrame(
+        {
+            "window_start_s": t,
+            "window_end_s": t + 60,
+            "stream": "a",
+            "events": 1,
+            "late_records": 0,
+            "event_rate_per_s": np.where((t >= 12000) & (t < 12600), 0.0, 9.0) + np.sin(t / 900),
+        }
+    )
+    inc = pl.DataFrame(
+        [
+            ("outage", 12000.0, 12600.0, "a", ["a"]),
+            ("latency_regression", 15000.0, 15600.0, "a", ["a"]),
+        ],
+        schema=INCIDENT_SCHEMA,
+        orient="row",
+    )
+    everything = detection_table(f, inc, ["tail"], pairs=False).row(0, named=True)
+    assert (everything["incident_recall"], everything["unobservable"]) == (0.5, 0)
+    flagged = inc.with_columns(observable=pl.Series([True, False]))
+    table = detection_table(f, flagged, ["tail"], pairs=False).row(0, named=True)
+    assert (table["incidents"], table["detected"], table["unobservable"]) == (2, 1, 1)
+    assert table["incident_recall"] == 1.0

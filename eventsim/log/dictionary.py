@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import polars as pl
 
-__all__ = ["Dictionary", "is_categorical", "is_text"]
+__all__ = ["Dictionary", "is_categorical", "is_text", "labels"]
 
 
 def is_categorical(dtype: pl.DataType) -> bool:
@@ -18,6 +18,22 @@ def is_categorical(dtype: pl.DataType) -> bool:
 def is_text(dtype: pl.DataType) -> bool:
     """True for the dtypes the log stores as dictionary codes: String, Enum, Categorical."""
     return dtype == pl.String or is_categorical(dtype)
+
+
+def labels(names: list[str], codes: np.ndarray) -> pl.Series:
+    """``names[codes]`` as a String series (a constant column when one name covers all).
+
+    Examples
+    --------
+    >>> labels(["a", "b"], np.array([1, 0, 1])).to_list()
+    ['b', 'a', 'b']
+    >>> labels(["a", "b"], np.array([1, 1])).to_list()
+    ['b', 'b']
+    """
+    n = codes.shape[0]
+    if n and (len(names) == 1 or not (codes != codes[0]).any()):
+        return pl.repeat(names[int(codes[0])], n, dtype=pl.String, eager=True).alias("")
+    return pl.Series(names, dtype=pl.String).gather(codes)
 
 
 class Dictionary:

@@ -17,6 +17,7 @@ import simpy
 
 from eventsim.faults import FaultSpec
 from eventsim.log.consumer_group import ConsumerGroup
+from eventsim.log.dictionary import labels
 from eventsim.log.record import RecordBatch, TopicPartition
 from eventsim.scenario import ConsumerGroupConfig
 
@@ -162,15 +163,14 @@ class Sink:
         first = np.cumsum(n_poll) - n_poll
         within = np.arange(total) - np.repeat(first, n_poll)
         done_s = np.repeat(times[:, 0], n_poll) + np.repeat(times[:, 1], n_poll) * (within + 1)
-        members = pl.Series(list(self._members), dtype=pl.String)
-        topics = pl.Series(list(self._topics), dtype=pl.String)
+
         return pl.DataFrame(
             {
                 "group": pl.repeat(self.group, total, dtype=pl.String, eager=True),
-                "member": members.gather(np.repeat(meta[:, 0], n_poll)),
+                "member": labels(list(self._members), np.repeat(meta[:, 0], n_poll)),
                 "generation": np.repeat(meta[:, 1], n_poll).astype(np.int32),
                 "poll": np.repeat(meta[:, 2], n_poll),
-                "topic": topics.gather(c["topic"]),
+                "topic": labels(list(self._topics), c["topic"]),
                 "partition": c["partition"],
                 "offset": c["offset"],
                 "event_id": c["event_id"],

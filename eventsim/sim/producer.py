@@ -19,6 +19,7 @@ import simpy
 
 from eventsim.delivery.send import SENDS_SCHEMA, SendOutcome, send_records
 from eventsim.faults import FaultSpec
+from eventsim.log.dictionary import labels
 from eventsim.log.event_log import EventLog
 from eventsim.log.replication import PartitionTimeline, partition_timelines
 from eventsim.scenario import LogConfig, ProducerConfig
@@ -87,7 +88,10 @@ class Producer:
                 partition[mask] = log.partitions_for_codes(
                     cols["key"][mask], log.create_topic(name)
                 )
-        ready = (np.floor(cols["timestamp_s"] / cfg.linger_s) + 1) * cfg.linger_s
+        ready = cols["timestamp_s"] / cfg.linger_s  # the end of each record's linger window
+        np.floor(ready, out=ready)
+        ready += 1
+        ready *= cfg.linger_s
         self.created_s = cols["timestamp_s"]
         cols["timestamp_s"] = _skewed(cols["timestamp_s"], faults)
         self.outcome = self._send(ready, partition, cfg, log_cfg, timelines, list(faults), rng)
@@ -126,7 +130,8 @@ class Producer:
         n_epochs = edges.shape[0]
         # laid out partition by partition (then by epoch), so that each partition's records
         # are one slice of the columns: the partition adopts it and staging copies nothing
-        run_key = (tc * n_parts + part) * n_epochs + epoch
+        run_key = part * n_epochs if n_topics == 1 else (tc * n_parts + part) * n_epochs
+        run_key += epoch
         bound = n_epochs * n_topics * n_parts
         order = _stable_order(run_key, bound)
         rec, due = rec[order], due[order]
@@ -211,16 +216,15 @@ class Producer:
     def sends(self) -> pl.DataFrame:
         """The ``sends`` frame (:data:`~eventsim.delivery.send.SENDS_SCHEMA`)."""
         out = self.outcome
-        statuses = pl.Series(["acked", "failed", "unacked"], dtype=pl.String)
         return pl.DataFrame(
             {
                 "event_id": np.arange(self.n_records, dtype=np.int64),
-                "topic": pl.Series(self.topic_names, dtype=pl.String).gather(self.topic_of),
+                "topic": labels(self.topic_names, self.topic_of),
                 "key": self.log.strings.decode(self.key_codes),
                 "partition": self.partition_of.astype(np.int32),
                 "created_s": self.created_s,
                 "attempts": out.attempts,
-                "status": statuses.gather(out.status.astype(np.int64)),
+                "status": labels(["acked", "failed", "unacked"], out.status),
                 "acked_s": _nan_to_null(out.acked_s),
             },
             schema=SENDS_SCHEMA,

@@ -7,6 +7,12 @@ concatenates each column with numpy, drops the events outside the run, orders th
 time (a stable sort: two 16-bit radix passes on a quantised time, then a merge sort of the
 nearly sorted times) and gathers each string column from its dictionaries in one pass
 (short strings are inline in polars' string views, so the gather copies 16-byte views).
+
+Columns with a fixed vocabulary come out as ``pl.Enum`` (dictionary-encoded; the event log
+interns their few categories instead of hashing a million strings): ``topic`` and
+``event_type`` when the frame is given the workload's ``topics``, and payload columns that
+the workload documents as an Enum (regions, stages, ...). Identifiers and catalogues whose
+size depends on parameters (member keys, titles, cells) stay ``pl.String``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from eventsim.workloads.base import BASE_SCHEMA
 __all__ = ["EventFrame", "Labels", "format_keys", "labels", "stable_time_order"]
 
 _RADIX_MIN_ROWS = 65_536
+# integer payload columns are kept in their documented width while chunks wait for build()
+_COMPACT = {pl.Int32(): np.int32, pl.Int16(): np.int16, pl.Int8(): np.int8}
 
 
 @dataclass(frozen=True)
@@ -121,10 +129,20 @@ class EventFrame:
     [(1.0, 't', 'k2', 'x', 10, 1.0), (2.0, 't', 'k1', 'x', 10, 1.0)]
     """
 
-    def __init__(self, payload_schema: dict[str, pl.DataType], until_s: float = np.inf) -> None:
+    def __init__(
+        self,
+        payload_schema: dict[str, pl.DataType],
+        until_s: float = np.inf,
+        *,
+        topics: dict[str, Sequence[str]] | None = None,
+    ) -> None:
         self.until_s = until_s
         self.schema = {**BASE_SCHEMA, **payload_schema}
-        self._strings = [n for n, d in self.schema.items() if d == pl.String()]
+        if topics is not None:
+            types = list(dict.fromkeys(t for names in topics.values() for t in names))
+            self.schema["topic"] = pl.Enum(list(topics))
+            self.schema["event_type"] = pl.Enum(types)
+        self._strings = [n for n, d in self.schema.items() if d == pl.String or _is_enum(d)]
         self._dicts: dict[str, list[pl.Series]] = {n: [] for n in self._strings}
         self._size = dict.fromkeys(self._strings, 0)
         self._offset: dict[tuple[str, int], tuple[int, object]] = {}
@@ -158,7 +176,11 @@ class EventFrame:
         for name, value in values.items():
             if value is None:
                 continue
-            cols[name] = self._codes(name, value) if name in self._dicts else value
+            if name in self._dicts:
+                value = self._codes(name, value)
+            elif isinstance(value, np.ndarray) and self.schema[name] in _COMPACT:
+                value = value.astype(_COMPACT[self.schema[name]], copy=False)
+            cols[name] = value
         self._chunks.append(_Chunk(t, cols))
 
     def _codes(self, name: str, value: Labels | str) -> np.ndarray | int:
@@ -178,16 +200,25 @@ class EventFrame:
         offset = hit[0]
         if scalar:
             return offset
-        codes = np.asarray(value.codes, dtype=np.int64)
-        return codes if offset == 0 else np.where(codes >= 0, codes + offset, -1)
+        codes = np.asarray(value.codes)
+        if codes.dtype.kind not in "iu":
+            codes = codes.astype(np.int64)
+        if offset == 0:
+            return codes
+        wide = np.int32 if self._size[name] < 2**31 else np.int64
+        codes = codes.astype(wide)
+        return np.where(codes >= 0, codes + offset, -1)
 
     def build(self) -> pl.DataFrame:
         """One frame, documented columns in order with their dtypes, sorted by time (stable).
 
         Every column is concatenated over the chunks (numeric values and string codes), the
-        rows are gathered into time order in one polars call (parallel over columns) and
-        string codes are turned into strings from their dictionaries in one ``select``.
-        A column that is a scalar in every chunk is looked up by chunk instead.
+        rows are gathered into time order in one polars call (parallel over columns) and the
+        string columns are made from their codes in one ``select``: ``pl.Enum`` columns
+        whose categories are the distinct strings of the column's dictionaries, in order of
+        first addition (or plain ``pl.String`` columns if the frame was made with
+        ``enum=False``). A column that is a scalar in every chunk is looked up by chunk
+        instead. The chunks are consumed (call it once).
         """
         if not self._chunks:
             return pl.DataFrame(schema=self.schema)
@@ -199,16 +230,20 @@ class EventFrame:
             rows = np.flatnonzero(keep)
             order = rows[stable_time_order(t[rows])]
         sizes = [len(c.t) for c in self._chunks]
+        del keep
         raw: dict[str, np.ndarray] = {"timestamp_s": t}
         by_chunk: dict[str, np.ndarray] = {}
+        enums: dict[str, pl.Enum] = {}
         for name in self.schema:
             if name == "timestamp_s":
                 continue
-            values = [c.values.get(name) for c in self._chunks]
+            # the chunks are consumed column by column, so that each is held once
+            values = [c.values.pop(name, None) for c in self._chunks]
             if all(v is None for v in values):
                 continue
             null = self._size[name] if name in self._dicts else np.nan
-            if any(isinstance(v, np.ndarray) for v in values):
+            full = any(isinstance(v, np.ndarray) for v in values)
+            if full:
                 parts = [
                     v if isinstance(v, np.ndarray) else np.full(n, null if v is None else v)
                     for n, v in zip(sizes, values, strict=True)
@@ -216,9 +251,15 @@ class EventFrame:
                 flat = np.concatenate(parts)
                 if name in self._dicts:
                     flat = np.where(flat < 0, null, flat).astype(np.uint32)
+            else:
+                flat = np.array([null if v is None else v for v in values])
+            if _is_enum(self.schema[name]):
+                enums[name], lut = self._categories(name)
+                flat = lut[flat]
+            if full:
                 raw[name] = flat
             else:
-                by_chunk[name] = np.array([null if v is None else v for v in values])
+                by_chunk[name] = flat
         if by_chunk:
             raw["__chunk"] = np.repeat(np.arange(len(sizes), dtype=np.uint32), sizes)
         frame = pl.DataFrame(raw).select(pl.all().gather(pl.Series(order, dtype=pl.UInt32)))
@@ -229,15 +270,47 @@ class EventFrame:
             )
         exprs = []
         for name, dtype in self.schema.items():
-            if name not in frame.columns:
+            col = pl.col(name)
+            if name in enums:
+                size = len(enums[name].categories)
+                physical = _physical(size)
+                exprs.append(pl.when(col < size).then(col).cast(physical).cat.to(enums[name]))
+            elif name not in frame.columns:
                 exprs.append(pl.lit(None, dtype=dtype).alias(name))
             elif name in self._dicts:
                 names = pl.concat(
                     [*self._dicts[name], pl.Series([None], dtype=pl.String)], rechunk=True
                 )
-                exprs.append(pl.lit(names).gather(pl.col(name)).alias(name))
+                exprs.append(pl.lit(names).gather(col).alias(name))
             elif frame.schema[name].is_float():
-                exprs.append(pl.col(name).fill_nan(None).cast(dtype))
+                exprs.append(col.fill_nan(None).cast(dtype))
             else:
-                exprs.append(pl.col(name).cast(dtype))
+                exprs.append(col.cast(dtype))
         return frame.select(exprs)
+
+    def _categories(self, name: str) -> tuple[pl.Enum, np.ndarray]:
+        """The Enum of column ``name`` and the map from dictionary index (the last one
+        standing for null) to its physical code (``len(categories)`` for null)."""
+        dtype = self.schema[name]
+        position = {c: i for i, c in enumerate(dtype.categories.to_list())}
+        names = pl.concat(self._dicts[name]).to_list()
+        unknown = sorted({v for v in names if v is not None and v not in position})
+        if unknown:
+            msg = f"{name} values {unknown[:5]} are not categories of its documented Enum"
+            raise ValueError(msg)
+        size = len(position)
+        lut = [size if v is None else position[v] for v in names]
+        return dtype, np.array([*lut, size], dtype=np.uint32)
+
+
+def _physical(n_categories: int) -> pl.DataType:
+    """The physical integer type polars uses for an Enum of ``n_categories`` categories."""
+    if n_categories < 2**8:
+        return pl.UInt8()
+    if n_categories < 2**16:
+        return pl.UInt16()
+    return pl.UInt32()
+
+
+def _is_enum(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.Enum)

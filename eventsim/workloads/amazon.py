@@ -30,7 +30,7 @@ inventory_released, stock_received.
 Payload columns
 ---------------
 order_id : String (null on stock_received), customer : String (``c<id>``; null on
-stock_received), region : String, fc : String (null for digital orders), sku : String,
+stock_received), region : Enum, fc : Enum (null for digital orders), sku : String,
 qty : Int32 (units), amount_usd : Float64 (on payment events only).
 
 Inventory ledger (exact): for each (fc, sku), ``initial + Σ stock_received − Σ reserved +
@@ -97,8 +97,8 @@ TOPIC_ORDER = {topic: tuple(t for t in TYPES if TOPIC_OF[t] == topic) for topic 
 PAYLOAD_SCHEMA: dict[str, pl.DataType] = {
     "order_id": pl.String(),
     "customer": pl.String(),
-    "region": pl.String(),
-    "fc": pl.String(),
+    "region": pl.Enum([r.name for r in REGIONS]),
+    "fc": pl.Enum(FCS),
     "sku": pl.String(),
     "qty": pl.Int32(),
     "amount_usd": pl.Float64(),
@@ -338,7 +338,7 @@ class Amazon(Workload):
     ) -> pl.DataFrame:
         """Build the events frame: one chunk per topic, plus the replenishments."""
         p = self.params
-        ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s)
+        ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s, topics=self.topics)
         regions = [r.name for r in REGIONS]
         size = 300 + rng.integers(0, 200, len(idx))
         placed = code == 0

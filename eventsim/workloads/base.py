@@ -9,17 +9,26 @@ Events frame (the columns every workload returns, in this order)
 ----------------------------------------------------------------
 timestamp_s : Float64
     Creation time of the event in simulated seconds since the run started; sorted ascending.
-topic : String
+topic : String or Enum
     Topic the event is produced to.
-key : String (nullable)
+key : String or Enum (nullable)
     Partitioning key (member, driver, order, ...); null keys are spread round-robin.
-event_type : String
+event_type : String or Enum
     What happened (``play_start``, ``trip_requested``, ...).
 payload_bytes : Int32
     Serialized size of the event's value, for network and storage accounting.
 (more)
     Workload-specific payload columns, documented by each workload (null where a topic does
     not carry them).
+
+String columns may come dictionary-encoded as ``pl.Enum`` (:data:`BASE_SCHEMA` lists them
+as String): the business workloads return ``topic`` and ``event_type`` as Enums of their
+declared ``topics`` and event types, and fixed vocabularies among their payload columns
+(regions, pipeline stages, ...) as documented in their ``payload_schema``; the synthetic
+workload returns ``topic``, ``key`` and ``event_type`` as Enums. Identifiers stay String. The
+event log stores either as the same dictionary codes, so ``RunResult.events`` (read back
+from the log) has String columns whatever the workload returned; cast an Enum with
+``.cast(pl.String)`` where plain strings are needed.
 
 Incidents frame (labelled ground truth)
 ---------------------------------------

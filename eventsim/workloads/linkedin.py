@@ -22,7 +22,7 @@ profiles (key member): profile_updated. messages (key recipient): message_sent.
 Payload columns
 ---------------
 member : String (acting member ``m<id>``), post_id : String, author : String (post author),
-region : String (acting member's region), followers : Int64 (broadcaster's followers, on
+region : Enum (acting member's region), followers : Int64 (broadcaster's followers, on
 posts/shares and fanout_capped).
 
 Incidents (``intensity`` meaning)
@@ -71,7 +71,7 @@ PAYLOAD_SCHEMA: dict[str, pl.DataType] = {
     "member": pl.String(),
     "post_id": pl.String(),
     "author": pl.String(),
-    "region": pl.String(),
+    "region": pl.Enum(REGION_NAMES),
     "followers": pl.Int64(),
 }
 
@@ -193,7 +193,7 @@ class LinkedIn(Workload):
         bounds[-1] = n
         region_of = np.searchsorted(bounds, np.arange(n), side="right") - 1
         self._ctx = (followers, region_of)
-        ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s)
+        ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s, topics=self.topics)
         # posts (plus the cascade's seed post), by authors ∝ sqrt(followers)
         rng = rngs("linkedin.posts")
         t_post, _ = self._curve(p.post_rate_per_s).arrivals(rng, 0.0, duration_s)

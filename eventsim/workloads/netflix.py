@@ -23,9 +23,9 @@ login, login_failed, password_changed, email_changed, device_added.
 
 Payload columns
 ---------------
-title : String (``t<rank-1>``, rank 1 the most popular), region : String, position_s :
-Float64 (playback position), bitrate_kbps : Int32, stage : String (encode | package |
-publish), resolution : String, codec : String, attempt : Int32 (1-based),
+title : String (``t<rank-1>``, rank 1 the most popular), region : Enum, position_s :
+Float64 (playback position), bitrate_kbps : Int32, stage : Enum (encode | package |
+publish), resolution : Enum, codec : Enum, attempt : Int32 (1-based),
 stage_duration_s : Float64 (on completed/failed stages).
 
 Incidents (``intensity`` meaning)
@@ -51,7 +51,13 @@ from eventsim.sim.rng import RngStreams
 from eventsim.workloads._checks import check_params
 from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import check_incidents, drop_outage, incidents_frame, pick_target
-from eventsim.workloads._pipeline import CONTENT_TYPES, encode_pipeline
+from eventsim.workloads._pipeline import (
+    CODECS,
+    CONTENT_TYPES,
+    RESOLUTIONS,
+    STAGES,
+    encode_pipeline,
+)
 from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
 from eventsim.workloads.popularity import Zipf
 from eventsim.workloads.rates import RateCurve, Region, poisson_arrivals
@@ -66,12 +72,12 @@ ACCOUNT = ("login", "login_failed", "password_changed", "email_changed", "device
 BITRATES_KBPS = np.array([235, 750, 1750, 3000, 5800, 8000, 16000])
 PAYLOAD_SCHEMA: dict[str, pl.DataType] = {
     "title": pl.String(),
-    "region": pl.String(),
+    "region": pl.Enum([r.name for r in REGIONS]),
     "position_s": pl.Float64(),
     "bitrate_kbps": pl.Int32(),
-    "stage": pl.String(),
-    "resolution": pl.String(),
-    "codec": pl.String(),
+    "stage": pl.Enum(STAGES),
+    "resolution": pl.Enum(RESOLUTIONS),
+    "codec": pl.Enum(CODECS),
     "attempt": pl.Int32(),
     "stage_duration_s": pl.Float64(),
 }
@@ -177,7 +183,7 @@ class Netflix(Workload):
         release_s = spike_start("release_at_s", p.release_at_s, duration_s, duration_s / 2)
         pick = rngs("netflix.incidents")
         pairs = [(s, pick_target(s, self.incident_targets[s.kind], pick)) for s in self.incidents]
-        ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s)
+        ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s, topics=self.topics)
         members = self._sessions(ef, duration_s, release_s, rngs("netflix.sessions"))
         burst = encode_pipeline(ef, p, duration_s, pairs, rngs("netflix.pipeline"))
         rows = []
@@ -249,9 +255,10 @@ class Netflix(Workload):
         upto = np.minimum(watch, duration_s - t0)
         k0 = np.floor(seen / p.heartbeat_interval_s).astype(np.int64)
         n_hb = np.floor(upto / p.heartbeat_interval_s).astype(np.int64) - k0
-        hb_s = np.repeat(np.arange(n), n_hb)
-        hb_k = np.arange(len(hb_s)) - np.repeat(segment_starts(n_hb) - k0, n_hb) + 1.0
-        hb_pos = hb_k * p.heartbeat_interval_s
+        hb_s = np.repeat(np.arange(n, dtype=np.int32), n_hb)
+        hb_pos = np.arange(1, len(hb_s) + 1, dtype=np.float64)
+        hb_pos -= np.repeat(segment_starts(n_hb) - k0, n_hb)
+        hb_pos *= p.heartbeat_interval_s
         ctl = [(2, p.pauses_per_h), (4, p.seeks_per_h), (5, p.bitrate_switches_per_h)]
         counts = [rng.poisson((upto - seen) * rate / 3600.0) for _, rate in ctl]
         c_s = np.concatenate([np.repeat(np.arange(n), c) for c in counts])
@@ -265,29 +272,49 @@ class Netflix(Workload):
         p_s, p_pos, p_len = p_s[order], p_pos[order], p_len[order]
         p_key = p_s + p_pos / (watch[p_s] + 1.0)
         cum = np.concatenate([[0.0], np.cumsum(p_len)])
+        first_pause = np.searchsorted(p_key, np.arange(n), side="left")
+        paused = np.bincount(p_s, minlength=n) > 0
 
         def shifted(s: np.ndarray, pos: np.ndarray) -> np.ndarray:
-            before = np.searchsorted(p_key, s + pos / (watch[s] + 1.0), side="left")
-            return t0[s] + pos + cum[before] - cum[np.searchsorted(p_key, s, side="left")]
+            """Wall-clock time of playback position ``pos`` of session ``s``: the start plus
+            the position plus the pauses before it (only sessions with pauses are searched)."""
+            t = t0[s] + pos
+            m = np.flatnonzero(paused[s])
+            sm = s[m]
+            before = np.searchsorted(p_key, sm + pos[m] / (watch[sm] + 1.0), side="left")
+            t[m] += cum[before] - cum[first_pause[sm]]
+            return t
 
-        sess = np.concatenate([np.arange(n), hb_s, c_s, p_s, np.arange(n)])
-        pos = np.concatenate([np.zeros(n), hb_pos, c_pos, p_pos, watch])
+        # play_start only for sessions starting in the run, play_stop only for those whose
+        # watch time ends in it (pauses only delay the stop); the rest would be dropped
+        starts = np.flatnonzero(t0 >= 0.0).astype(np.int32)
+        stops = np.flatnonzero(watch <= duration_s - t0).astype(np.int32)
+        sess = np.concatenate([starts, hb_s, c_s, p_s, stops]).astype(np.int32)
+        pos = np.concatenate([np.zeros(len(starts)), hb_pos, c_pos, p_pos, watch[stops]])
         ts = shifted(sess, pos)
-        ts[len(ts) - n - len(p_s) : len(ts) - n] += p_len  # resumes after their pause
+        resumes = slice(len(ts) - len(stops) - len(p_s), len(ts) - len(stops))
+        ts[resumes] += p_len  # resumes after their pause
         code = np.concatenate(
-            [np.zeros(n), np.ones(len(hb_s)), c_code, np.full(len(p_s), 3), np.full(n, 6)]
-        ).astype(np.int64)
-        new_rate = BITRATES_KBPS[rng.integers(0, len(BITRATES_KBPS), len(sess))]
-        rate = np.where(code == 5, new_rate, bitrate[sess])
+            [
+                np.zeros(len(starts), np.int8),
+                np.ones(len(hb_s), np.int8),
+                c_code.astype(np.int8),
+                np.full(len(p_s), 3, np.int8),
+                np.full(len(stops), 6, np.int8),
+            ]
+        )
+        rate = bitrate[sess].astype(np.int32)
+        switch = np.flatnonzero(code == 5)
+        rate[switch] = BITRATES_KBPS[rng.integers(0, len(BITRATES_KBPS), len(switch))]
         titles = format_keys("t", np.arange(p.n_titles + 1))
         ef.add(
             ts,
             "playback",
             Labels(code, PLAYBACK),
             Labels(sess, format_keys("m", member)),
-            np.where(code == 1, 180, 400),
-            title=Labels(title[sess], titles),
-            region=Labels(region[sess], [r.name for r in REGIONS]),
+            np.where(code == 1, np.int32(180), np.int32(400)),
+            title=Labels(title.astype(np.int32)[sess], titles),
+            region=Labels(region.astype(np.int8)[sess], [r.name for r in REGIONS]),
             position_s=np.round(pos, 3),
             bitrate_kbps=rate,
         )

@@ -246,7 +246,7 @@ class Uber(Workload):
         spike_cells = np.arange(venue, venue + p.n_spike_cells)
         u_driver = rng.random(self.fleet_size)
         spoofers = self._spoofers(pairs, u_driver, rngs("uber.spoof"))
-        ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s)
+        ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s, topics=self.topics)
         supply = drive(self, ef, duration_s, u_driver, spoofers, rngs("uber.pings"))
         t, cell = self._requests(duration_s, spike_s, hot, spike_cells, rngs("uber.requests"))
         surge = price_surge(self, ef, t, cell, supply)

@@ -122,3 +122,24 @@ def test_bad_input(workload):
             cls({"rate_multiplyer": 2.0})
     with pytest.raises(ScenarioError, match="not supported"):
         cls({}, (IncidentSpec("meteor_strike", 0.0, 1.0),))
+
+
+@pytest.mark.parametrize("name", ["netflix", "uber", "linkedin", "amazon"])
+def test_business_workloads_enum_columns(name):
+    """topic and event_type are Enums of the declared vocabulary (the same dtype whatever
+    the parameters), and the engine's events read back from the log are plain Strings."""
+    cls = load(name)
+    ev = cls(params_for(name, cls)).generate(DURATION_S, RngStreams(1)).events
+    types = list(dict.fromkeys(t for names in cls.topics.values() for t in names))
+    assert ev.schema["topic"] == pl.Enum(list(cls.topics))
+    assert ev.schema["event_type"] == pl.Enum(types)
+    assert ev.schema["key"] == pl.String
+    for col, dtype in cls.payload_schema.items():
+        if isinstance(dtype, pl.Enum):
+            assert set(ev[col].drop_nulls().cast(pl.String)) <= set(dtype.categories)
+    from eventsim import Scenario, run
+
+    res = run(Scenario(workload=name, duration=20.0, params=params_for(name, cls)), progress=False)
+    strings = [c for c, d in res.events.schema.items() if d == pl.String]
+    assert {"topic", "key", "event_type"} <= set(strings)
+    assert not [c for c, d in res.events.schema.items() if isinstance(d, pl.Enum)]

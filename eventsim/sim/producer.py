@@ -124,17 +124,17 @@ class Producer:
                 sel = part == p
                 gates[k][sel] = np.maximum.accumulate(gates[k][sel])
         edges = np.arange(0.0, float(due.max(initial=0)) + epoch_s, epoch_s)
-        epoch = _epochs(edges, due, in_time_order)
         n_parts = max((len(t.partitions) for t in log.topics.values()), default=1)
         tc = topic_code if one_copy_each and in_time_order else topic_code[rec]
         n_epochs = edges.shape[0]
         # laid out partition by partition (then by epoch), so that each partition's records
         # are one slice of the columns: the partition adopts it and staging copies nothing
         run_key = part * n_epochs if n_topics == 1 else (tc * n_parts + part) * n_epochs
-        run_key += epoch
+        _add_epochs(run_key, edges, due, in_time_order)
         bound = n_epochs * n_topics * n_parts
         order = _stable_order(run_key, bound)
-        rec, due = rec[order], due[order]
+        rec = order if one_copy_each and in_time_order else rec[order]
+        due = due[order]
         self.due = due
         self.cols = {k: v[rec] for k, v in cols.items() if k != "event_id"}
         self.cols["event_id"] = rec.astype(np.int64, copy=False)  # row i has event id i
@@ -195,7 +195,9 @@ class Producer:
             rng = rng if rng is not None else np.random.default_rng(0)
             return send_records(ready, partition, timelines, faults, cfg, log_cfg, rng)
         n = ready.shape[0]
-        append = ready + cfg.network_delay_s
+        requests = _distinct(ready)
+        append = ready  # ready + delay, in place: the caller does not need ready after
+        append += cfg.network_delay_s
         lag = log_cfg.replication_lag_s if cfg.acks == "all" else 0.0
         if cfg.acks == "0":
             acked = np.full(n, np.nan)
@@ -210,7 +212,7 @@ class Producer:
             attempts=np.ones(n, dtype=np.int32),
             status=np.full(n, 2 if cfg.acks == "0" else 0, dtype=np.int8),
             acked_s=acked,
-            requests=_distinct(ready),
+            requests=requests,
         )
 
     def sends(self) -> pl.DataFrame:
@@ -318,13 +320,16 @@ def _distinct(a: np.ndarray) -> int:
     return int(np.unique(a).shape[0])
 
 
-def _epochs(edges: np.ndarray, due: np.ndarray, in_time_order: bool) -> np.ndarray:
-    """Index of the last edge at or before each time (0 for times before the first)."""
+def _add_epochs(keys: np.ndarray, edges: np.ndarray, due: np.ndarray, in_time_order: bool) -> None:
+    """Add to each key the index of the last edge at or before its time (0 before the
+    first): in place, one slice per epoch when the times are sorted."""
     if not in_time_order or (due.shape[0] and due[0] < edges[0]):
-        return np.maximum(np.searchsorted(edges, due, side="right") - 1, 0)
-    starts = np.searchsorted(due, edges, side="left")  # first time at or after each edge
-    counts = np.diff(np.append(starts, due.shape[0]))
-    return np.repeat(np.arange(edges.shape[0]), counts)
+        keys += np.maximum(np.searchsorted(edges, due, side="right") - 1, 0)
+        return
+    starts = np.searchsorted(due, edges, side="left").tolist()  # first time at or after
+    for j, (a, b) in enumerate(zip(starts, [*starts[1:], due.shape[0]], strict=True)):
+        if j and b > a:
+            keys[a:b] += j
 
 
 def _stable_order(keys: np.ndarray, bound: int) -> np.ndarray:

@@ -148,7 +148,7 @@ class ConsumerGroup:
                 batch = part.read(pos, budget, until_s=until_s, gate=gate)
             size = batch.hi - batch.lo
             if size:
-                position[tp] = int(part.data["offset"][batch.hi - 1]) + 1
+                position[tp] = part.offset_after(batch.hi)
                 budget -= size
                 out.append(batch)
             else:

@@ -267,10 +267,11 @@ class Partition:
                 f" [{self.start_offset}, {self.end_offset}]"
             )
             raise OffsetOutOfRange(msg)
+        n = self.n
         if offset == self.end_offset:  # caught up: the common case, answered at once
-            return RecordBatch(self.topic, self.index, self, self.n, self.n)
-        lo = self._index(offset)
-        hi = min(lo + max_records, self.n)
+            return RecordBatch(self.topic, self.index, self, n, n)
+        lo = min(max(offset - self._first, 0), n) if self._dense else self._index(offset)
+        hi = min(lo + max_records, n)
         if until_s is not None and hi > lo:
             gated = self.data.get(gate)
             if gated is None:
@@ -280,6 +281,12 @@ class Partition:
             elif gated[hi - 1] > until_s:
                 hi = lo + int(gated[lo:hi].searchsorted(until_s, side="right"))
         return RecordBatch(self.topic, self.index, self, lo, hi)
+
+    def offset_after(self, hi: int) -> int:
+        """The offset after stored row ``hi - 1`` (``hi`` >= 1)."""
+        if self._dense:
+            return self._first + hi
+        return int(self.data["offset"][hi - 1]) + 1
 
     def slice(self, lo: int, hi: int) -> dict[str, np.ndarray]:
         """Column views of stored rows ``[lo, hi)``."""

@@ -65,6 +65,7 @@ class Sink:
         # one entry per noted poll: member, generation, poll number, first row, rows, and
         # (start_s, per_record_s) once complete; state 0 pending, 1 complete, 2 cancelled
         self._meta: list[tuple[int, int, int, int, int]] = []
+        self._spans: list[tuple[int, int, int]] = []  # per noted batch: topic, partition, rows
         self._times: list[tuple[float, float]] = []
         self._state: list[int] = []
 
@@ -98,25 +99,30 @@ class Sink:
         """Copy what identifies the polled rows (``(batch, row mask or None)`` pairs); returns
         a handle for :meth:`complete` or :meth:`cancel`."""
         first = n = self._n
-        self._reserve(n + sum(len(b) for b, _ in batches))
+        total = 0
+        for b, _ in batches:
+            total += b.hi - b.lo
+        if n + total > self._cols["offset"].shape[0]:
+            self._reserve(n + total)
         c = self._cols
+        offsets, ids, created = c["offset"], c["event_id"], c["created"]
+        spans, topics = self._spans, self._topics
         for b, rows in batches:
             data, lo, hi = b.source.data, b.lo, b.hi
             if rows is None:
                 end = n + hi - lo
-                c["offset"][n:end] = data["offset"][lo:hi]
-                c["event_id"][n:end] = data["event_id"][lo:hi]
-                c["created"][n:end] = data["timestamp_s"][lo:hi]
+                offsets[n:end] = data["offset"][lo:hi]
+                ids[n:end] = data["event_id"][lo:hi]
+                created[n:end] = data["timestamp_s"][lo:hi]
             else:
                 end = n + int(np.count_nonzero(rows))
-                c["offset"][n:end] = data["offset"][lo:hi][rows]
-                c["event_id"][n:end] = data["event_id"][lo:hi][rows]
-                c["created"][n:end] = data["timestamp_s"][lo:hi][rows]
-            topic = self._topics.get(b.topic)
+                offsets[n:end] = data["offset"][lo:hi][rows]
+                ids[n:end] = data["event_id"][lo:hi][rows]
+                created[n:end] = data["timestamp_s"][lo:hi][rows]
+            topic = topics.get(b.topic)
             if topic is None:
-                topic = self._topics[b.topic] = len(self._topics)
-            c["topic"][n:end] = topic
-            c["partition"][n:end] = b.partition
+                topic = topics[b.topic] = len(topics)
+            spans.append((topic, b.partition, end - n))
             n = end
         self._n = n
         c["applied"][first:n] = True
@@ -154,6 +160,9 @@ class Sink:
         meta = np.array(self._meta, dtype=np.int64).reshape(-1, 5)
         times = np.array(self._times, dtype=np.float64).reshape(-1, 2)
         c = {name: col[: self._n] for name, col in self._cols.items()}
+        spans = np.array(self._spans, dtype=np.int64).reshape(-1, 3)
+        c["topic"] = np.repeat(spans[:, 0], spans[:, 2])
+        c["partition"] = np.repeat(spans[:, 1].astype(np.int32), spans[:, 2])
         if not done.all():
             keep = np.repeat(done, meta[:, 4])
             c = {name: col[keep] for name, col in c.items()}
@@ -163,7 +172,6 @@ class Sink:
         first = np.cumsum(n_poll) - n_poll
         within = np.arange(total) - np.repeat(first, n_poll)
         done_s = np.repeat(times[:, 0], n_poll) + np.repeat(times[:, 1], n_poll) * (within + 1)
-
         return pl.DataFrame(
             {
                 "group": pl.repeat(self.group, total, dtype=pl.String, eager=True),
@@ -187,8 +195,6 @@ def _row_columns(cap: int) -> dict[str, np.ndarray]:
         "offset": np.empty(cap, dtype=np.int64),
         "event_id": np.empty(cap, dtype=np.int64),
         "created": np.empty(cap, dtype=np.float64),
-        "topic": np.empty(cap, dtype=np.int32),
-        "partition": np.empty(cap, dtype=np.int32),
         "applied": np.empty(cap, dtype=np.bool_),
     }
 

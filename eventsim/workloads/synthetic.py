@@ -55,10 +55,11 @@ def poisson_arrivals(
     parts: list[np.ndarray] = []
     t = start_s
     while t < end_s:
-        times = t + np.cumsum(rng.exponential(1.0 / rate_per_s, chunk))
+        times = np.cumsum(rng.exponential(1.0 / rate_per_s, chunk))
+        times += t
         parts.append(times)
         t = float(times[-1])
-    out = np.concatenate(parts)
+    out = parts[0] if len(parts) == 1 else np.concatenate(parts)
     return out[: np.searchsorted(out, end_s)]
 
 
@@ -104,7 +105,8 @@ def inverse_cdf(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
     at_most[0] = on_edge[0]
     at_most[1:] = below_next[: m - 1] + on_edge[1:m]
     table = np.where(below_next[:m] == at_most, at_most, -1)
-    out = table[(u * m).astype(np.intp)]
+    out = (u * m).astype(np.intp)  # each draw's cell, then the answer from the table
+    np.take(table, out, out=out, mode="clip")  # cells are in range: clip never clips
     inside = np.flatnonzero(out < 0)
     out[inside] = np.searchsorted(cdf, u[inside], side="right")
     return out

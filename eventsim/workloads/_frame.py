@@ -151,13 +151,13 @@ class EventFrame:
     def add(
         self,
         t: np.ndarray,
-        topic: str,
+        topic: str | Labels,
         event_type: str | Labels,
         key: Labels | None,
         payload_bytes: int | np.ndarray,
         **payload: Any,
     ) -> None:
-        """Add a chunk of ``len(t)`` events of one topic.
+        """Add a chunk of ``len(t)`` events (usually of one topic).
 
         String columns take a :class:`Labels`, a single string or None; numeric columns a
         numpy array or a scalar (NaN → null).

@@ -336,14 +336,18 @@ class Amazon(Workload):
         rng: np.random.Generator,
         duration_s: float,
     ) -> pl.DataFrame:
-        """Build the events frame: one chunk per topic, plus the replenishments."""
+        """Build the events frame: the sagas' events (grouped by topic, so that ties in time
+        keep the topic order orders, payments, inventory), then the replenishments."""
         p = self.params
         ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s, topics=self.topics)
         regions = [r.name for r in REGIONS]
         size = 300 + rng.integers(0, 200, len(idx))
         placed = code == 0
         size[placed] = lognormal_sizes(rng, int(placed.sum()), median=900, sigma=0.5)
-        topic_code = np.array([TOPICS.index(TOPIC_OF[t]) for t in TYPES])[code]
+        topic_code = np.array([TOPICS.index(TOPIC_OF[t]) for t in TYPES], dtype=np.int8)[code]
+        by_topic = np.argsort(topic_code, kind="stable")
+        idx, ts, code, size = idx[by_topic], ts[by_topic], code[by_topic], size[by_topic]
+        topic_code = topic_code[by_topic]
         paid = np.isin(code, [TYPES.index(t) for t in TOPIC_ORDER["payments"]])
         amount = np.round(cols["price"] * cols["qty"], 2)
         n_orders = len(cols["t"])
@@ -351,27 +355,28 @@ class Amazon(Workload):
         customers = format_keys("c", cols["customer"])
         skus = pl.concat([format_keys("sku-", np.arange(p.n_skus)), pl.Series(["gift-card"])])
         pair_keys = _pair_keys(p.n_skus)
-        for ti, topic in enumerate(TOPICS):
-            m = topic_code == ti
-            i = idx[m]
-            digital = cols["digital"][i]
-            fc = np.where(digital, -1, cols["region"][i])
-            pair = fc * p.n_skus + cols["sku"][i]
-            key = Labels(i, orders) if topic != "inventory" else Labels(pair, pair_keys)
-            ef.add(
-                ts[m],
-                topic,
-                Labels(code[m], TYPES),
-                key,
-                size[m],
-                order_id=Labels(i, orders),
-                customer=Labels(i, customers),
-                region=Labels(cols["region"][i], regions),
-                fc=Labels(fc, FCS),
-                sku=Labels(np.where(digital, p.n_skus, cols["sku"][i]), skus),
-                qty=cols["qty"][i],
-                amount_usd=np.where(paid[m], amount[i], np.nan),
-            )
+        keys = pl.concat([orders, pair_keys])  # order keys, then inventory keys
+        digital = cols["digital"][idx]
+        region = cols["region"][idx]
+        sku = cols["sku"][idx]
+        fc = np.where(digital, -1, region)
+        pair = fc * p.n_skus + sku
+        inventory = topic_code == TOPICS.index("inventory")
+        key = np.where(inventory, np.where(pair >= 0, n_orders + pair, -1), idx)
+        ef.add(
+            ts,
+            Labels(topic_code, TOPICS),
+            Labels(code, TYPES),
+            Labels(key, keys),
+            size,
+            order_id=Labels(idx, orders),
+            customer=Labels(idx, customers),
+            region=Labels(region, regions),
+            fc=Labels(fc, FCS),
+            sku=Labels(np.where(digital, p.n_skus, sku), skus),
+            qty=cols["qty"][idx],
+            amount_usd=np.where(paid, amount[idx], np.nan),
+        )
         t_r, fc_r, sku_r, q_r = receipts
         ef.add(
             t_r,

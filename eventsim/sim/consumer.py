@@ -161,24 +161,37 @@ class Sink:
         times = np.array(self._times, dtype=np.float64).reshape(-1, 2)
         c = {name: col[: self._n] for name, col in self._cols.items()}
         spans = np.array(self._spans, dtype=np.int64).reshape(-1, 3)
-        c["topic"] = np.repeat(spans[:, 0], spans[:, 2])
         c["partition"] = np.repeat(spans[:, 1].astype(np.int32), spans[:, 2])
+        topics = list(self._topics)
+        if len(topics) > 1:
+            c["topic"] = np.repeat(spans[:, 0], spans[:, 2])
         if not done.all():
             keep = np.repeat(done, meta[:, 4])
             c = {name: col[keep] for name, col in c.items()}
             meta, times = meta[done], times[done]
         n_poll = meta[:, 4]
         total = int(n_poll.sum())
-        first = np.cumsum(n_poll) - n_poll
-        within = np.arange(total) - np.repeat(first, n_poll)
-        done_s = np.repeat(times[:, 0], n_poll) + np.repeat(times[:, 1], n_poll) * (within + 1)
+        # the k-th row of a poll (k = 1, 2, ...) completed at start_s + k * per_record_s
+        k = np.arange(1, total + 1, dtype=np.float64)
+        k -= np.repeat((np.cumsum(n_poll) - n_poll).astype(np.float64), n_poll)
+        per = times[:, 1]
+        if per.shape[0] and (per == per[0]).all():
+            k *= per[0]
+        else:
+            k *= np.repeat(per, n_poll)
+        k += np.repeat(times[:, 0], n_poll)
+        done_s = k
         return pl.DataFrame(
             {
                 "group": pl.repeat(self.group, total, dtype=pl.String, eager=True),
                 "member": labels(list(self._members), np.repeat(meta[:, 0], n_poll)),
-                "generation": np.repeat(meta[:, 1], n_poll).astype(np.int32),
+                "generation": np.repeat(meta[:, 1].astype(np.int32), n_poll),
                 "poll": np.repeat(meta[:, 2], n_poll),
-                "topic": labels(list(self._topics), c["topic"]),
+                "topic": (
+                    labels(topics, c["topic"])
+                    if len(topics) > 1
+                    else pl.repeat(topics[0], total, dtype=pl.String, eager=True)
+                ),
                 "partition": c["partition"],
                 "offset": c["offset"],
                 "event_id": c["event_id"],

@@ -66,7 +66,7 @@ class Producer:
         self.topic_names: list[str] = sorted(topics.unique().to_list())
         n_topics = len(self.topic_names)
         if n_topics == 1:
-            topic_code = np.zeros(n, dtype=np.int64)
+            topic_code = np.zeros(n, dtype=np.int8)
         else:
             topic_code = (
                 topics.cast(pl.Enum(self.topic_names)).to_physical().to_numpy().astype(np.int64)

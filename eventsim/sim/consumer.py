@@ -40,13 +40,17 @@ DELIVERY_SCHEMA: dict[str, pl.DataType] = {
 
 
 class Sink:
-    """Accounts every processed record of one group, in preallocated columns.
+    """Accounts every processed record of one group, in columns.
 
-    A member calls :meth:`note` right after a poll (the sink copies the offsets, event ids and
-    creation times of the polled rows, so later storage moves by retention or compaction do
-    not matter), then :meth:`complete` once processing finished (with when it started and
-    which rows took effect) or :meth:`cancel` if it crashed first. :meth:`frame` builds the
-    deliveries from the columns once.
+    A member calls :meth:`note` right after a poll, then :meth:`complete` once processing
+    finished (with when it started and which rows took effect) or :meth:`cancel` if it
+    crashed first. :meth:`frame` builds the deliveries once.
+
+    A note keeps where the polled rows are (the partition's arrays and the row range); the
+    offsets, event ids and creation times are copied out of them by :meth:`flush`, for all
+    noted polls at once. The log never rewrites a stored row in place (retention and
+    compaction move what they keep to new arrays), so the arrays a note points to keep their
+    values; flushing before retention or compaction only lets the old arrays go.
 
     ``idempotent`` sinks remember the event ids they applied and skip repeats
     (``applied=False``); plain sinks apply every delivery.
@@ -62,6 +66,13 @@ class Sink:
         # one row per polled record (room for every event once; grown for redeliveries)
         self._n = 0
         self._cols = _row_columns(max(n_events, 1024))
+        # noted batches not yet copied: (source, lo, hi, first row), the source an index into
+        # _sources (a partition's offset, event_id and timestamp_s arrays at the time)
+        self._pending: list[tuple[int, int, int, int]] = []
+        self._masks: dict[int, np.ndarray] = {}  # pending entry -> its row mask
+        self._sources: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._source_of: dict[tuple[int, int, int], int] = {}
+        self._applied: dict[int, np.ndarray] = {}  # per completed poll, when not all applied
         # one entry per noted poll: member, generation, poll number, first row, rows, and
         # (start_s, per_record_s) once complete; state 0 pending, 1 complete, 2 cancelled
         self._meta: list[tuple[int, int, int, int, int]] = []
@@ -90,42 +101,36 @@ class Sink:
         if rows > cap:
             grown = _row_columns(max(rows, cap + cap // 2))
             for name, col in self._cols.items():
-                grown[name][: self._n] = col[: self._n]
+                grown[name][: col.shape[0]] = col
             self._cols = grown
 
     def note(
         self, member: str, generation: int, batches: list[tuple[RecordBatch, np.ndarray | None]]
     ) -> int:
-        """Copy what identifies the polled rows (``(batch, row mask or None)`` pairs); returns
-        a handle for :meth:`complete` or :meth:`cancel`."""
+        """Note the polled rows (``(batch, row mask or None)`` pairs); returns a handle for
+        :meth:`complete` or :meth:`cancel`."""
         first = n = self._n
-        total = 0
-        for b, _ in batches:
-            total += b.hi - b.lo
-        if n + total > self._cols["offset"].shape[0]:
-            self._reserve(n + total)
-        c = self._cols
-        offsets, ids, created = c["offset"], c["event_id"], c["created"]
-        spans, topics = self._spans, self._topics
+        pending, spans, topics = self._pending, self._spans, self._topics
         for b, rows in batches:
             data, lo, hi = b.source.data, b.lo, b.hi
+            arrays = (data["offset"], data["event_id"], data["timestamp_s"])
+            key = (id(arrays[0]), id(arrays[1]), id(arrays[2]))
+            source = self._source_of.get(key)
+            if source is None:  # (held, so these ids stay unique)
+                source = self._source_of[key] = len(self._sources)
+                self._sources.append(arrays)
             if rows is None:
-                end = n + hi - lo
-                offsets[n:end] = data["offset"][lo:hi]
-                ids[n:end] = data["event_id"][lo:hi]
-                created[n:end] = data["timestamp_s"][lo:hi]
+                size = hi - lo
             else:
-                end = n + int(np.count_nonzero(rows))
-                offsets[n:end] = data["offset"][lo:hi][rows]
-                ids[n:end] = data["event_id"][lo:hi][rows]
-                created[n:end] = data["timestamp_s"][lo:hi][rows]
+                size = int(np.count_nonzero(rows))
+                self._masks[len(pending)] = rows
+            pending.append((source, lo, hi, n))
             topic = topics.get(b.topic)
             if topic is None:
                 topic = topics[b.topic] = len(topics)
-            spans.append((topic, b.partition, end - n))
-            n = end
+            spans.append((topic, b.partition, size))
+            n += size
         self._n = n
-        c["applied"][first:n] = True
         member_code = self._members.get(member)
         if member_code is None:
             member_code = self._members[member] = len(self._members)
@@ -134,6 +139,42 @@ class Sink:
         self._state.append(0)
         return len(self._meta) - 1
 
+    def flush(self) -> None:
+        """Copy the noted rows' offsets, event ids and creation times out of the log."""
+        pending, masks = self._pending, self._masks
+        if not pending:
+            return
+        self._pending, self._masks = [], {}
+        self._reserve(self._n)
+        c = self._cols
+        targets = (c["offset"], c["event_id"], c["created"])
+        for i, rows in masks.items():
+            source, lo, hi, dst = pending[i]
+            size = int(np.count_nonzero(rows))
+            for target, column in zip(targets, self._sources[source], strict=True):
+                target[dst : dst + size] = column[lo:hi][rows]
+        table = np.array(pending, dtype=np.int64).reshape(-1, 4)
+        if masks:
+            table = np.delete(table, list(masks), axis=0)
+        order = np.argsort(table[:, 0], kind="stable")
+        table = table[order]
+        bounds = np.flatnonzero(np.diff(table[:, 0])) + 1
+        for part in np.split(table, bounds):  # the batches read from one set of arrays
+            if not part.shape[0]:
+                continue
+            lo, hi, dst = part[:, 1], part[:, 2], part[:, 3]
+            size = hi - lo
+            before = np.cumsum(size) - size
+            rows = np.arange(int(before[-1] + size[-1]), dtype=np.int64)
+            rows += np.repeat(dst - before, size)  # where each copied row goes
+            contiguous = bool((lo[1:] == hi[:-1]).all())
+            if not contiguous:
+                src = np.arange(rows.shape[0], dtype=np.int64)
+                src += np.repeat(lo - before, size)
+            for target, column in zip(targets, self._sources[int(part[0, 0])], strict=True):
+                target[rows] = column[lo[0] : hi[-1]] if contiguous else column[src]
+        self._sources, self._source_of = [], {}
+
     def complete(
         self, handle: int, start_s: float, per_record_s: float, applied: np.ndarray | None
     ) -> None:
@@ -141,9 +182,8 @@ class Sink:
         ``start_s + k * per_record_s``; ``applied`` None means every row took effect."""
         self._times[handle] = (start_s, per_record_s)
         self._state[handle] = 1
-        if applied is not None:
-            first, rows = self._meta[handle][3:]
-            self._cols["applied"][first : first + rows] = applied
+        if applied is not None and not applied.all():
+            self._applied[handle] = applied
 
     def cancel(self, handle: int) -> None:
         """The member died before processing a noted poll: nothing was delivered."""
@@ -157,9 +197,14 @@ class Sink:
         done = np.array(self._state, dtype=np.int8) == 1
         if not done.any():
             return pl.DataFrame(schema=DELIVERY_SCHEMA)
+        self.flush()
         meta = np.array(self._meta, dtype=np.int64).reshape(-1, 5)
         times = np.array(self._times, dtype=np.float64).reshape(-1, 2)
         c = {name: col[: self._n] for name, col in self._cols.items()}
+        c["applied"] = np.ones(self._n, dtype=np.bool_)
+        for handle, applied in self._applied.items():
+            first, rows = self._meta[handle][3:]
+            c["applied"][first : first + rows] = applied
         spans = np.array(self._spans, dtype=np.int64).reshape(-1, 3)
         c["partition"] = np.repeat(spans[:, 1].astype(np.int32), spans[:, 2])
         topics = list(self._topics)
@@ -208,7 +253,6 @@ def _row_columns(cap: int) -> dict[str, np.ndarray]:
         "offset": np.empty(cap, dtype=np.int64),
         "event_id": np.empty(cap, dtype=np.int64),
         "created": np.empty(cap, dtype=np.float64),
-        "applied": np.empty(cap, dtype=np.bool_),
     }
 
 

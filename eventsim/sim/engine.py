@@ -181,6 +181,8 @@ class Simulation:
         interval = min(300.0, max(1.0, self.end_s / 20.0))
         while True:
             yield self.env.timeout(interval)
+            for _, sink in self.groups:  # let go of the storage retention may replace
+                sink.flush()
             removed = self.log.enforce_retention(
                 self.env.now,
                 retention_s=cfg.retention_s,

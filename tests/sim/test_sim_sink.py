@@ -1,10 +1,14 @@
-"""The sink gathers delivery columns lazily; storage moved by retention must not corrupt them."""
+"""The sink copies delivery columns lazily; storage moved by retention or compaction must not
+corrupt them."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 import eventsim as es
+from eventsim.log.partition import Partition
+from eventsim.sim.consumer import Sink
 
 
 def test_deliveries_survive_retention_moving_storage() -> None:
@@ -34,3 +38,28 @@ def test_deliveries_survive_retention_moving_storage() -> None:
     assert check["ordered"].all()
     assert check["dense"].all()
     assert (res.deliveries["latency_s"] >= 0).all()
+
+
+def test_sink_copies_noted_rows_even_after_compaction_rewrites_storage() -> None:
+    p = Partition("t", 0)
+    keys = np.array([1, 2, 1, 3, 2, 1], dtype=np.int32)
+    p.append(
+        {"timestamp_s": np.arange(6.0), "key": keys, "event_id": np.arange(6) + 10},
+        append_s=7.0,
+    )
+    sink = Sink("g", n_events=0)
+    first = p.read(0, 4)
+    h1 = sink.note("m", 1, [(first, None)])
+    mask = np.array([True, False])
+    h2 = sink.note("m", 1, [(p.read(4, 2), mask)])
+    p.keep(np.array([3, 4, 5]))  # compaction: new arrays holding the latest per key
+    p.append({"timestamp_s": np.array([9.0])}, append_s=9.5)
+    h3 = sink.note("m", 2, [(p.read(6, 5), None)])
+    for h in (h1, h2, h3):
+        sink.complete(h, 20.0, 0.5, None)
+    f = sink.frame()
+    assert f["offset"].to_list() == [0, 1, 2, 3, 4, 6]
+    assert f["event_id"].to_list() == [10, 11, 12, 13, 14, -1]
+    assert f["latency_s"].to_list() == [20.5, 20.0, 19.5, 19.0, 16.5, 11.5]
+    assert f["poll"].to_list() == [0, 0, 0, 0, 0, 0]
+    assert len(sink) == 6

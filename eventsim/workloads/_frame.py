@@ -263,10 +263,10 @@ class EventFrame:
         if by_chunk:
             raw["__chunk"] = np.repeat(np.arange(len(sizes), dtype=np.uint32), sizes)
         frame = pl.DataFrame(raw).select(pl.all().gather(pl.Series(order, dtype=pl.UInt32)))
-        if by_chunk:
-            chunk = frame.get_column("__chunk").to_numpy()
+        if by_chunk:  # per-chunk values looked up by each row's chunk (in parallel)
             frame = frame.with_columns(
-                pl.Series(name, lut[chunk]) for name, lut in by_chunk.items()
+                pl.lit(pl.Series(lut)).gather(pl.col("__chunk")).alias(name)
+                for name, lut in by_chunk.items()
             )
         exprs = []
         for name, dtype in self.schema.items():

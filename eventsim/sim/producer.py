@@ -97,7 +97,7 @@ class Producer:
         self.outcome = self._send(ready, partition, cfg, log_cfg, timelines, list(faults), rng)
         out = self.outcome
         rec, due, txn, stable = out.rec, out.append_s, out.txn, out.stable_s
-        one_copy_each = _is_identity(rec)  # no faults: copy i is record i
+        one_copy_each = _is_identity(rec, n)  # no faults: copy i is record i
         part = partition if one_copy_each else partition[rec]
         in_time_order = _non_decreasing(due)
         if not in_time_order:  # each partition's copies in append order
@@ -288,9 +288,10 @@ def _nan_to_null(values: np.ndarray) -> pl.Series:
     return series.fill_nan(None) if np.isnan(values).any() else series
 
 
-def _is_identity(rec: np.ndarray) -> bool:
+def _is_identity(rec: np.ndarray, n: int) -> bool:
     """True if ``rec`` is ``0, 1, ..., n - 1``."""
-    n = rec.shape[0]
+    if rec.shape[0] != n:
+        return False
     return not n or (rec[0] == 0 and rec[-1] == n - 1 and bool((rec[1:] > rec[:-1]).all()))
 
 

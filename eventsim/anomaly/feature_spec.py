@@ -244,10 +244,19 @@ def feature_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c, t in frame.schema.items() if c not in BOOKKEEPING and t.is_numeric()]
 
 
+#: Resolution of the error ratio (one percentage point): its noise floor is
+#: ``RATIO_QUANTUM · sqrt(max(ratio / RATIO_QUANTUM, 1))``, about the binomial noise of a small
+#: ratio over
+#: a hundred records, so that a stream whose error ratio is almost always 0 does not
+#: give an unbounded residual to its first error.
+RATIO_QUANTUM = 0.01
+
+
 def feature_resolutions(spec: FeatureSpec) -> dict[str, float]:
     """Count quantum of the count-like features (for Poisson noise floors).
 
-    A rate moves by ``1 / window_s`` per event; a distinct-key count by 1.
+    A rate moves by ``1 / window_s`` per event; a distinct-key count by 1; the error ratio
+    has :data:`RATIO_QUANTUM`.
 
     Examples
     --------
@@ -259,6 +268,7 @@ def feature_resolutions(spec: FeatureSpec) -> dict[str, float]:
         "event_rate_per_s": per_event,
         "top_entity_rate_per_s": per_event,
         "distinct_keys": 1.0,
+        "error_ratio": RATIO_QUANTUM,
     }
 
 

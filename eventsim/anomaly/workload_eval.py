@@ -9,9 +9,12 @@ incident × stream recall of :func:`~eventsim.anomaly.compare_detectors` beside 
 
 Which streams an incident touches
 ---------------------------------
-Incidents name a topic, a region or a pipeline stage. With streams per topic, a topic
-target is its stream; a stage maps to the topics its events land on (a saga's stages to all
-its topics); a region, or anything else, to every stream. Card testing (amazon) also places
+Incidents name a topic, a region or a pipeline stage. :func:`run_workload` builds streams per
+topic and, when records carry a ``region``, per region too (``region:eu``): a region's outage
+removes a share of every topic's records, a dent in each topic's noisy rate, but empties its
+own region stream. With streams per topic, a topic target is its stream; a stage maps to
+the topics its events land on (a saga's stages to all its topics); a region, or anything
+else, to every stream (its region stream among them). Card testing (amazon) also places
 orders, and spam bots (linkedin) also message and post, so those kinds touch those topics.
 
 Scoring
@@ -111,6 +114,8 @@ KIND_TOPICS: dict[tuple[str, str], tuple[str, ...]] = {
     ("amazon", "card_testing"): ("orders", "payments"),
     ("linkedin", "spam_bots"): ("connections", "messages", "posts"),
 }
+#: Prefix of the per-region streams :func:`run_workload` adds beside the per-topic ones.
+REGION_PREFIX = "region:"
 #: Schema of :func:`score_streams`.
 SCORES_SCHEMA: dict[str, pl.DataType] = {
     "window_start_s": pl.Float64(),
@@ -566,8 +571,12 @@ def run_workload(
     spec: FeatureSpec | None = None,
     observability: bool = False,
     grace_s: float = 1800.0,
+    region_streams: bool = True,
 ) -> tuple[RunResult, pl.DataFrame, pl.DataFrame]:
     """Run :func:`workload_scenario` and build its features and stream-mapped incidents.
+
+    With ``region_streams`` (and streams per topic), records carrying a ``region`` also form
+    one stream per region, named ``region:<name>`` (module docstring).
 
     With ``observability``, latency regressions are checked against a counterfactual run
     (module docstring) and the incidents gain ``changed_events`` (Int64, null for other
@@ -591,6 +600,14 @@ def run_workload(
     sc = workload_scenario(workload, duration, seed=seed, incidents=incidents, params=params)
     result = run(sc, progress=False)
     features = window_features(result.events, spec)
+    if region_streams and spec.by == ("topic",) and "region" in result.events.columns:
+        by_region = window_features(
+            result.events.with_columns(pl.col("region").cast(pl.String)),
+            spec.replace(by=("region",)),
+        ).with_columns(pl.concat_str(pl.lit(REGION_PREFIX), pl.col("stream")).alias("stream"))
+        features = pl.concat([features, by_region.select(features.columns)]).sort(
+            "window_start_s", "stream"
+        )
     streams = features["stream"].unique().sort().to_list()
     mapped = incident_streams(
         result.incidents, workload if spec.by == ("topic",) else None, streams

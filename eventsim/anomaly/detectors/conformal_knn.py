@@ -6,8 +6,8 @@ nonconformity is its distance to its ``k``-th nearest stored shingle; its confor
 the share of recent nonconformities at least as large (Laxhammar & Falkman's conformal anomaly
 detection), extended beyond the largest one by an exponential tail fitted to the top 2 %
 (peaks over threshold). The evidence of a scale is ``-log10 p``; scales are combined by taking
-the strongest, Bonferroni-corrected (``- log10(n_tests)``; ``per_feature`` tests each
-feature on its own). Rank-based p-values make scores
+the strongest, Bonferroni-corrected (``- log10(n_tests)``; ``per_feature`` instead tests each
+feature's multi-scale means in both tails, for residual vectors). Rank-based p-values make scores
 comparable across series whatever their units, which is what one threshold over many series
 (the NAB protocol) needs.
 
@@ -50,6 +50,28 @@ __all__ = ["ConformalKNN"]
 _MAX_SCORE = 300.0
 
 
+def _upper_p(
+    cal: list[float], a: float, min_history: int, tail_fraction: float, min_scale: float
+) -> float | None:
+    """Conformal p-value of ``a`` against sorted ``cal`` (upper tail), exponential beyond."""
+    n = len(cal)
+    if n < min_history:
+        return None
+    above = n - bisect.bisect_left(cal, a)
+    if above:
+        return (above + 1) / (n + 1)
+    top = np.asarray(cal[int((1.0 - tail_fraction) * n) :])
+    scale = max(float(top.mean() - top[0]), 1e-12 * max(abs(top[0]), 1.0), min_scale)
+    return math.exp(-min((a - cal[-1]) / scale, 700.0)) / (n + 1)
+
+
+def _remember(cal: list[float], order: deque[float], a: float, window: int) -> None:
+    bisect.insort(cal, a)
+    order.append(a)
+    if len(order) > window:
+        del cal[bisect.bisect_left(cal, order.popleft())]
+
+
 class _Scale:
     """History and calibration of one shingle length."""
 
@@ -72,29 +94,40 @@ class _Scale:
     def p_value(
         self, a: float, min_history: int, tail_fraction: float, min_scale: float = 0.0
     ) -> float | None:
-        cal = self.calibration
-        n = len(cal)
-        if n < min_history:
-            return None
-        above = n - bisect.bisect_left(cal, a)
-        if above:
-            return (above + 1) / (n + 1)
-        top = np.asarray(cal[int((1.0 - tail_fraction) * n) :])
-        scale = max(float(top.mean() - top[0]), 1e-12 * max(abs(top[0]), 1.0), min_scale)
-        return math.exp(-min((a - cal[-1]) / scale, 700.0)) / (n + 1)
+        return _upper_p(self.calibration, a, min_history, tail_fraction, min_scale)
 
     def learn(self, shingle: np.ndarray, a: float | None) -> None:
         if a is not None:
-            bisect.insort(self.calibration, a)
-            self.order.append(a)
-            if len(self.order) > self.window:
-                old = self.order.popleft()
-                del self.calibration[bisect.bisect_left(self.calibration, old)]
+            _remember(self.calibration, self.order, a, self.window)
         if self.buffer is None:
             self.buffer = np.empty((self.window, shingle.size))
         self.buffer[self.pos] = shingle
         self.pos = (self.pos + 1) % self.window
         self.n = min(self.n + 1, self.window)
+
+
+class _FeatureScale(_Scale):
+    """One feature's mean over ``m`` rows, tested against its own history in both tails."""
+
+    def __init__(self, m: int, window: int, column: int) -> None:
+        super().__init__(m, window, column)
+        self.lower: list[float] = []  # sorted negated values (the lower tail)
+        self.lower_order: deque[float] = deque()
+
+    def distance(self, shingle: np.ndarray, k: int) -> float | None:
+        return float(shingle[0])  # the value itself: in one dimension the rank is the test
+
+    def p_value(
+        self, a: float, min_history: int, tail_fraction: float, min_scale: float = 0.0
+    ) -> float | None:
+        up = _upper_p(self.calibration, a, min_history, tail_fraction, min_scale)
+        down = _upper_p(self.lower, -a, min_history, tail_fraction, min_scale)
+        return None if up is None or down is None else min(up, down)
+
+    def learn(self, shingle: np.ndarray, a: float | None) -> None:
+        v = float(shingle[0])
+        _remember(self.calibration, self.order, v, self.window)
+        _remember(self.lower, self.lower_order, -v, self.window)
 
 
 class ConformalKNN(Detector):
@@ -116,11 +149,14 @@ class ConformalKNN(Detector):
     tail_fraction
         Share of the largest calibration values that fits the exponential tail.
     per_feature
-        Test each feature on its own (a 1-D nonconformity per feature and scale, the scale-m
-        value being the feature's mean over the last ``m`` rows, a scan statistic) and take
-        the strongest, Bonferroni-corrected over features × scales; suits residual vectors
-        where an anomaly moves one feature. With one feature it differs from the joint test
-        only in summarising a shingle by its mean.
+        Test each feature on its own: for each scale ``m``, the feature's mean over the last
+        ``m`` rows (a scan statistic: a sustained shift accumulates) gets a two-sided
+        conformal p-value against its own history (its rank in the upper and in the lower
+        tail, exponential beyond the extremes), and the strongest is Bonferroni-corrected
+        over ``2 × features × scales`` tests. In one dimension the rank is the natural
+        nonconformity; nearest-neighbour isolation is weak at the extremes, where the
+        sample's own extremes are isolated too. Suits residual vectors, where an anomaly
+        moves one or two features among many.
     min_scale
         Smallest scale of the exponential tail beyond the largest calibration value, in
         the nonconformity's units (0: relative floor only). Floors the evidence a tiny
@@ -180,6 +216,7 @@ class ConformalKNN(Detector):
         self.tail_fraction = tail_fraction
         self.per_feature = per_feature
         self.min_scale = min_scale
+        self._tests = 1
         self.seed = seed
         self._scales: list[_Scale] = []
         self._rows: deque[np.ndarray] = deque(maxlen=max(self.scales))
@@ -191,8 +228,16 @@ class ConformalKNN(Detector):
     def _vector(self, x: dict[str, float]) -> np.ndarray:
         if self._keys is None:
             self._keys = tuple(sorted(x))
-            columns = range(len(self._keys)) if self.per_feature else [None]
-            self._scales = [_Scale(m, self.window, c) for c in columns for m in self.scales]
+            if self.per_feature:
+                self._scales = [
+                    _FeatureScale(m, self.window, c)
+                    for c in range(len(self._keys))
+                    for m in self.scales
+                ]
+                self._tests = 2 * len(self._scales)
+            else:
+                self._scales = [_Scale(m, self.window) for m in self.scales]
+                self._tests = len(self._scales)
         return np.array([x.get(k, 0.0) for k in self._keys], dtype=np.float64)
 
     def _shingle(self, row: np.ndarray, sc: _Scale) -> np.ndarray | None:
@@ -221,7 +266,7 @@ class ConformalKNN(Detector):
             )
             if p is not None:
                 best = max(best, -math.log10(p))
-        raw = min(max(best - math.log10(len(self._scales)), 0.0), _MAX_SCORE)
+        raw = min(max(best - math.log10(self._tests), 0.0), _MAX_SCORE)
         self._cache = (key, dists, raw)
         return dists, raw
 

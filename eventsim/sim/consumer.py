@@ -66,19 +66,21 @@ class Sink:
         # one row per polled record (room for every event once; grown for redeliveries)
         self._n = 0
         self._cols = _row_columns(max(n_events, 1024))
-        # noted batches not yet copied: (source, lo, hi, first row), the source an index into
-        # _sources (a partition's offset, event_id and timestamp_s arrays at the time)
-        self._pending: list[tuple[int, int, int, int]] = []
-        self._masks: dict[int, np.ndarray] = {}  # pending entry -> its row mask
+        # noted batches not copied yet, 7 ints each: source, lo, hi, first row, topic,
+        # partition, rows; the source indexes _sources (a partition's offset, event_id and
+        # timestamp_s arrays at the time)
+        self._batches: list[int] = []
+        self._masks: dict[int, np.ndarray] = {}  # noted batch -> its row mask
         self._sources: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._source_of: dict[tuple[int, int, int], int] = {}
-        self._applied: dict[int, np.ndarray] = {}  # per completed poll, when not all applied
-        # one entry per noted poll: member, generation, poll number, first row, rows, and
-        # (start_s, per_record_s) once complete; state 0 pending, 1 complete, 2 cancelled
-        self._meta: list[tuple[int, int, int, int, int]] = []
-        self._spans: list[tuple[int, int, int]] = []  # per noted batch: topic, partition, rows
-        self._times: list[tuple[float, float]] = []
+        self._copied: list[np.ndarray] = []  # topic, partition, rows of the copied batches
+        # per noted poll: member, generation, poll number, first row, rows (5 ints); start_s
+        # and per_record_s once complete; state 0 pending, 1 complete, 2 cancelled
+        self._meta: list[int] = []
+        self._start: list[float] = []
+        self._per: list[float] = []
         self._state: list[int] = []
+        self._applied: dict[int, np.ndarray] = {}  # per completed poll, when not all applied
 
     @property
     def idempotent(self) -> bool:
@@ -110,7 +112,7 @@ class Sink:
         """Note the polled rows (``(batch, row mask or None)`` pairs); returns a handle for
         :meth:`complete` or :meth:`cancel`."""
         first = n = self._n
-        pending, spans, topics = self._pending, self._spans, self._topics
+        noted, topics = self._batches, self._topics
         for b, rows in batches:
             data, lo, hi = b.source.data, b.lo, b.hi
             arrays = (data["offset"], data["event_id"], data["timestamp_s"])
@@ -123,37 +125,38 @@ class Sink:
                 size = hi - lo
             else:
                 size = int(np.count_nonzero(rows))
-                self._masks[len(pending)] = rows
-            pending.append((source, lo, hi, n))
+                self._masks[len(noted) // 7] = rows
             topic = topics.get(b.topic)
             if topic is None:
                 topic = topics[b.topic] = len(topics)
-            spans.append((topic, b.partition, size))
+            noted.extend((source, lo, hi, n, topic, b.partition, size))
             n += size
         self._n = n
         member_code = self._members.get(member)
         if member_code is None:
             member_code = self._members[member] = len(self._members)
-        self._meta.append((member_code, generation, self.polls, first, n - first))
-        self._times.append((0.0, 0.0))
+        self._meta.extend((member_code, generation, self.polls, first, n - first))
+        self._start.append(0.0)
+        self._per.append(0.0)
         self._state.append(0)
-        return len(self._meta) - 1
+        return len(self._state) - 1
 
     def flush(self) -> None:
         """Copy the noted rows' offsets, event ids and creation times out of the log."""
-        pending, masks = self._pending, self._masks
-        if not pending:
+        noted, masks = self._batches, self._masks
+        if not noted:
             return
-        self._pending, self._masks = [], {}
+        self._batches, self._masks = [], {}
         self._reserve(self._n)
         c = self._cols
         targets = (c["offset"], c["event_id"], c["created"])
+        table = np.array(noted, dtype=np.int64).reshape(-1, 7)
+        self._copied.append(table[:, 4:])
         for i, rows in masks.items():
-            source, lo, hi, dst = pending[i]
-            size = int(np.count_nonzero(rows))
+            source, lo, hi, dst, _, _, size = table[i].tolist()
             for target, column in zip(targets, self._sources[source], strict=True):
                 target[dst : dst + size] = column[lo:hi][rows]
-        table = np.array(pending, dtype=np.int64).reshape(-1, 4)
+        table = table[:, :4]
         if masks:
             table = np.delete(table, list(masks), axis=0)
         order = np.argsort(table[:, 0], kind="stable")
@@ -180,7 +183,8 @@ class Sink:
     ) -> None:
         """Processing of a noted poll finished: its k-th row completed at
         ``start_s + k * per_record_s``; ``applied`` None means every row took effect."""
-        self._times[handle] = (start_s, per_record_s)
+        self._start[handle] = start_s
+        self._per[handle] = per_record_s
         self._state[handle] = 1
         if applied is not None and not applied.all():
             self._applied[handle] = applied
@@ -190,7 +194,7 @@ class Sink:
         self._state[handle] = 2
 
     def __len__(self) -> int:
-        return sum(m[4] for m, s in zip(self._meta, self._state, strict=True) if s == 1)
+        return sum(self._meta[5 * i + 4] for i, s in enumerate(self._state) if s == 1)
 
     def frame(self) -> pl.DataFrame:
         """The deliveries as a frame with :data:`DELIVERY_SCHEMA`."""
@@ -199,13 +203,13 @@ class Sink:
             return pl.DataFrame(schema=DELIVERY_SCHEMA)
         self.flush()
         meta = np.array(self._meta, dtype=np.int64).reshape(-1, 5)
-        times = np.array(self._times, dtype=np.float64).reshape(-1, 2)
+        times = np.stack([np.array(self._start), np.array(self._per)], axis=1)
         c = {name: col[: self._n] for name, col in self._cols.items()}
         c["applied"] = np.ones(self._n, dtype=np.bool_)
         for handle, applied in self._applied.items():
-            first, rows = self._meta[handle][3:]
+            first, rows = self._meta[5 * handle + 3 : 5 * handle + 5]
             c["applied"][first : first + rows] = applied
-        spans = np.array(self._spans, dtype=np.int64).reshape(-1, 3)
+        spans = np.concatenate(self._copied)
         c["partition"] = np.repeat(spans[:, 1].astype(np.int32), spans[:, 2])
         topics = list(self._topics)
         if len(topics) > 1:

@@ -4,7 +4,8 @@ Each column is a numpy array; all columns of a partition grow together (by 25% a
 at most a fifth of the buffer is slack), which keeps an append to one slice assignment per
 column. Offsets increase strictly; records keep their order. Retention advances the
 log-start offset; compaction keeps the latest record per key (offsets stay, so they become
-sparse).
+sparse). A stored row is never rewritten in place: retention and compaction move what they
+keep to new arrays, so a view of stored rows keeps its values.
 """
 
 from __future__ import annotations

@@ -4,8 +4,13 @@ Records created within one linger window travel in one batch per partition and a
 ``network_delay_s`` after the window closes: that is each record's ``append_s``. For speed the
 producer stages whole *epochs* of windows at once (one slice per partition per epoch, each
 row carrying its own append time); reads in the simulation are gated by append time, so a
-staged record is invisible until its batch would have arrived. Epochs end at ``breaks``
-(fault boundaries), so nothing is staged across a change of the world.
+staged record is invisible until its batch would have arrived (faults change append times,
+not the staging).
+
+The producer encodes the events once and lays the surviving copies out partition by
+partition (then epoch by epoch) in one stable sort; each partition adopts its slice of those
+columns (:meth:`~eventsim.log.partition.Partition.adopt`), so staging an epoch only advances
+the partition's end over rows already in place.
 """
 
 from __future__ import annotations
@@ -42,8 +47,10 @@ class Producer:
         ``event_id = i``.
     cfg
         Linger window and network delay.
-    breaks
-        Simulated times at which an epoch must end (fault boundaries).
+    log_cfg, timelines, faults, rng
+        What decides each record's fate (see :func:`~eventsim.delivery.send.send_records`).
+    epoch_s
+        Length of a staging epoch (simulated seconds).
     """
 
     def __init__(

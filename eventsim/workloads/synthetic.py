@@ -75,7 +75,8 @@ def zipf_ranks(rng: np.random.Generator, n: int, n_keys: int, exponent: float) -
     weights = np.arange(1, n_keys + 1, dtype=np.float64) ** -exponent
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
-    return inverse_cdf(cdf, rng.random(n)).clip(max=n_keys - 1)
+    ranks = inverse_cdf(cdf, rng.random(n))
+    return np.minimum(ranks, n_keys - 1, out=ranks)
 
 
 def inverse_cdf(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -294,4 +295,5 @@ def _choice(rng: np.random.Generator, weights: tuple[float, ...], n: int) -> np.
         return np.zeros(n, dtype=np.int64)
     cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
     cdf /= cdf[-1]
-    return inverse_cdf(cdf, rng.random(n)).clip(max=len(weights) - 1)
+    picks = inverse_cdf(cdf, rng.random(n))
+    return np.minimum(picks, len(weights) - 1, out=picks)

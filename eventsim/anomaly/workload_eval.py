@@ -36,7 +36,8 @@ take hours to days, netflix's pipeline stages minutes to hours, and within
 ``observability`` (:func:`run_workload`, on in :func:`compare_on_workload`) the run is
 repeated with every latency regression at intensity 1.0 (no change; the same random draws),
 and an incident's ``changed_events`` counts the records of its streams in its scoring window
-that differ between the two runs (by topic, key, event type and timestamp). It is
+that differ between the two runs (in any column but their placement in the log: a slowed
+stage moves its records in time, or changes a duration in their payload). It is
 **observable** when that change exceeds three Poisson standard deviations of the window's
 record count (``3·sqrt(n)``): a smaller change cannot be told from noise by any detector at
 a low false-alarm rate. Incident recall counts observable incidents only; the table reports
@@ -634,7 +635,8 @@ def _observability(
             for i in sc.incidents
         )
         other = run(dataclasses.replace(sc, incidents=calm), progress=False).events
-        cols = ["topic", "key", "event_type", "timestamp_s"]
+        placement = {"partition", "offset", "event_id", "append_s"}  # move with any shift
+        cols = [c for c in result.events.columns if c not in placement]
         by_topic = spec.by == ("topic",)
         for i, row in enumerate(incidents.iter_rows(named=True)):
             if row["kind"] != "latency_regression":

@@ -166,14 +166,9 @@ class Sink:
             if not part.shape[0]:
                 continue
             lo, hi, dst = part[:, 1], part[:, 2], part[:, 3]
-            size = hi - lo
-            before = np.cumsum(size) - size
-            rows = np.arange(int(before[-1] + size[-1]), dtype=np.int64)
-            rows += np.repeat(dst - before, size)  # where each copied row goes
+            rows = _ranges(dst, hi - lo)  # where each copied row goes
             contiguous = bool((lo[1:] == hi[:-1]).all())
-            if not contiguous:
-                src = np.arange(rows.shape[0], dtype=np.int64)
-                src += np.repeat(lo - before, size)
+            src = None if contiguous else _ranges(lo, hi - lo)
             for target, column in zip(targets, self._sources[int(part[0, 0])], strict=True):
                 target[rows] = column[lo[0] : hi[-1]] if contiguous else column[src]
         self._sources, self._source_of = [], {}
@@ -221,8 +216,7 @@ class Sink:
         n_poll = meta[:, 4]
         total = int(n_poll.sum())
         # the k-th row of a poll (k = 1, 2, ...) completed at start_s + k * per_record_s
-        k = np.arange(1, total + 1, dtype=np.float64)
-        k -= np.repeat((np.cumsum(n_poll) - n_poll).astype(np.float64), n_poll)
+        k = _ranges(np.ones(n_poll.shape[0]), n_poll, np.float64)
         per = times[:, 1]
         if per.shape[0] and (per == per[0]).all():
             k *= per[0]
@@ -230,10 +224,11 @@ class Sink:
             k *= np.repeat(per, n_poll)
         k += np.repeat(times[:, 0], n_poll)
         done_s = k
+        member = meta[:, 0].astype(np.uint8 if len(self._members) < 256 else np.int64)
         return pl.DataFrame(
             {
                 "group": pl.repeat(self.group, total, dtype=pl.String, eager=True),
-                "member": labels(list(self._members), np.repeat(meta[:, 0], n_poll)),
+                "member": labels(list(self._members), np.repeat(member, n_poll)),
                 "generation": np.repeat(meta[:, 1].astype(np.int32), n_poll),
                 "poll": np.repeat(meta[:, 2], n_poll),
                 "topic": (
@@ -250,6 +245,25 @@ class Sink:
             },
             schema=DELIVERY_SCHEMA,
         )
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """``arange(start, start + size)`` for each pair, concatenated (one array, no loop).
+
+    Examples
+    --------
+    >>> _ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
+    [5, 6, 9, 10, 11]
+    """
+    keep = sizes > 0
+    starts, sizes = starts[keep], sizes[keep]
+    out = np.ones(int(sizes.sum()), dtype=dtype)
+    if out.shape[0]:
+        out[0] = starts[0]
+        # at each range's first row, jump from the previous range's last value to its start
+        out[np.cumsum(sizes[:-1])] = starts[1:] - (starts[:-1] + sizes[:-1]) + 1
+        np.cumsum(out, out=out)
+    return out
 
 
 def _row_columns(cap: int) -> dict[str, np.ndarray]:

@@ -136,10 +136,15 @@ class Producer:
         n_epochs = edges.shape[0]
         # laid out partition by partition (then by epoch), so that each partition's records
         # are one slice of the columns: the partition adopts it and staging copies nothing
-        run_key = part * n_epochs if n_topics == 1 else (tc * n_parts + part) * n_epochs
-        _add_epochs(run_key, edges, due, in_time_order)
         bound = n_epochs * n_topics * n_parts
-        order = _stable_order(run_key, bound)
+        key_type = np.uint16 if bound <= 1 << 16 else np.int64  # small keys: radix sort
+        if n_topics == 1:
+            run_key = part.astype(key_type)
+        else:
+            run_key = (tc * n_parts + part).astype(key_type)
+        run_key *= n_epochs
+        _add_epochs(run_key, edges, due, in_time_order)
+        order = np.argsort(run_key, kind="stable")
         rec = order if one_copy_each and in_time_order else rec[order]
         due = due[order]
         self.due = due
@@ -332,19 +337,12 @@ def _add_epochs(keys: np.ndarray, edges: np.ndarray, due: np.ndarray, in_time_or
     """Add to each key the index of the last edge at or before its time (0 before the
     first): in place, one slice per epoch when the times are sorted."""
     if not in_time_order or (due.shape[0] and due[0] < edges[0]):
-        keys += np.maximum(np.searchsorted(edges, due, side="right") - 1, 0)
+        keys += np.maximum(np.searchsorted(edges, due, side="right") - 1, 0).astype(keys.dtype)
         return
     starts = np.searchsorted(due, edges, side="left").tolist()  # first time at or after
     for j, (a, b) in enumerate(zip(starts, [*starts[1:], due.shape[0]], strict=True)):
         if j and b > a:
             keys[a:b] += j
-
-
-def _stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
-    """A stable argsort of non-negative int ``keys`` below ``bound`` (radix for small keys)."""
-    if bound <= 1 << 16:
-        return np.argsort(keys.astype(np.uint16), kind="stable")
-    return np.argsort(keys, kind="stable")
 
 
 def _skewed(created: np.ndarray, faults: Sequence[FaultSpec]) -> np.ndarray:

@@ -181,18 +181,21 @@ class EventLog:
         first = p.append(values, append_s=timestamp_s if append_s is None else append_s)
         return Offset(topic, part, first)
 
-    def encode_frame(self, frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    def encode_frame(
+        self, frame: pl.DataFrame, *, no_default: tuple[str, ...] = ()
+    ) -> dict[str, np.ndarray]:
         """Columns of an events frame as arrays ready for :meth:`append_columns`.
 
         String columns (``pl.String``, ``pl.Enum`` or ``pl.Categorical``: the same codes for
         the same strings) become dictionary codes; numeric nulls become NaN / 0 with a
         ``<name>.valid`` mask. Core columns the frame lacks get their defaults (null key and
-        type, event id -1, payload 0 bytes, not a tombstone), so every stored column is set.
+        type, event id -1, payload 0 bytes, not a tombstone), so every stored column is set;
+        except those in ``no_default``, which the caller sets itself.
         """
         out: dict[str, np.ndarray] = {
             name: np.full(frame.height, default, dtype=CORE_COLUMNS[name])
             for name, default in _FRAME_DEFAULTS.items()
-            if name not in frame.columns
+            if name not in frame.columns and name not in no_default
         }
         for name in frame.columns:
             s = frame.get_column(name)

@@ -78,7 +78,9 @@ class Producer:
             topic_code = (
                 topics.cast(pl.Enum(self.topic_names)).to_physical().to_numpy().astype(np.int64)
             )
-        enc = log.encode_frame(events.drop("topic"))
+        enc = log.encode_frame(
+            events.drop("topic", "event_id", strict=False), no_default=("event_id",)
+        )
         for name in (k.removesuffix(".is_string") for k in enc if k.endswith(".is_string")):
             if name not in ("key", "event_type"):
                 for t in self.topic_names:
@@ -104,7 +106,7 @@ class Producer:
         self.outcome = self._send(ready, partition, cfg, log_cfg, timelines, list(faults), rng)
         out = self.outcome
         rec, due, txn, stable = out.rec, out.append_s, out.txn, out.stable_s
-        one_copy_each = _is_identity(rec, n)  # no faults: copy i is record i
+        one_copy_each = self._one_copy_each = _is_identity(rec, n)  # copy i is record i
         part = partition if one_copy_each else partition[rec]
         in_time_order = _non_decreasing(due)
         if not in_time_order:  # each partition's copies in append order
@@ -232,7 +234,7 @@ class Producer:
         out = self.outcome
         return pl.DataFrame(
             {
-                "event_id": np.arange(self.n_records, dtype=np.int64),
+                "event_id": self.outcome.rec if self._one_copy_each else np.arange(self.n_records),
                 "topic": labels(self.topic_names, self.topic_of),
                 "key": self.log.strings.decode(self.key_codes),
                 "partition": self.partition_of.astype(np.int32),

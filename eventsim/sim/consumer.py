@@ -222,8 +222,9 @@ class Sink:
             k *= per[0]
         else:
             k *= np.repeat(per, n_poll)
-        k += np.repeat(times[:, 0], n_poll)
-        done_s = k
+        latency = np.repeat(times[:, 0], n_poll)  # each row's poll start, then its latency
+        done_s = np.add(k, latency, out=k)
+        np.subtract(done_s, c["created"], out=latency)
         member = meta[:, 0].astype(np.uint8 if len(self._members) < 256 else np.int64)
         return pl.DataFrame(
             {
@@ -240,7 +241,7 @@ class Sink:
                 "offset": c["offset"],
                 "event_id": c["event_id"],
                 "delivered_s": done_s,
-                "latency_s": done_s - c["created"],
+                "latency_s": latency,
                 "applied": c["applied"],
             },
             schema=DELIVERY_SCHEMA,

@@ -6,7 +6,9 @@ recurring patterns (an hourly restock). :class:`StreamDetector` wraps any regist
 so that it sees what matters:
 
 1. **Residuals.** Each feature becomes ``z = (x - median) / scale`` against the last
-   ``baseline`` windows that raised no alarm, where ``scale`` is ``1.4826·MAD`` floored by
+   ``baseline`` windows that raised no alarm, where ``scale`` is ``1.4826·MAD`` (or
+   ``1.2533·`` the mean absolute deviation when larger: the MAD collapses to 0 on a
+   quantised series whose values are mostly equal, such as a key gap of 60 or 120 s) floored by
    2 % of the median and, for counts, by Poisson noise (``resolution · sqrt(count)``), so a
    quiet stream's single extra event is not a 50-sigma jump. The daily curve moves the
    median, not ``z``.
@@ -237,7 +239,10 @@ class StreamDetector(Detector):
         if self._stats is None:
             rows = np.asarray(self._rows)
             med = np.median(rows, axis=0)
-            mad = 1.4826 * np.median(np.abs(rows - med), axis=0)
+            dev = np.abs(rows - med)
+            # the MAD collapses to 0 when most values are equal (a quantised two-level
+            # series); the mean absolute deviation does not
+            mad = np.maximum(1.4826 * np.median(dev, axis=0), 1.2533 * dev.mean(axis=0))
             counts = np.where(self._res > 0, np.abs(med) / np.where(self._res > 0, self._res, 1), 0)
             poisson = self._res * np.sqrt(np.maximum(counts, 1.0))
             floor = np.maximum(np.maximum(0.02 * np.abs(med), poisson), 1e-9)

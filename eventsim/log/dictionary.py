@@ -121,13 +121,18 @@ class Dictionary:
         """
         if is_categorical(series.dtype):
             return self._encode_categorical(series)
-        uniques = series.drop_nulls().unique(maintain_order=True)
-        table = self._intern(uniques)
-        local = series.cast(pl.Enum(uniques)).to_physical()
-        out = np.full(series.len(), -1, dtype=np.int32)
-        mask = local.is_not_null().to_numpy()
-        out[mask] = table[local.drop_nulls().to_numpy().astype(np.int64)]
-        return out
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # one hash pass (Arrow's dictionary_encode: distinct values in order of first
+        # appearance, each row's index into them; nulls stay null)
+        encoded = pc.dictionary_encode(series.to_arrow())
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        uniques = pl.Series(pl.from_arrow(encoded.dictionary), dtype=pl.String)
+        table = np.append(self._intern(uniques), np.int32(-1))  # index -1 (null) → code -1
+        local = pc.fill_null(encoded.indices, -1).to_numpy()
+        return table[local]
 
     def _encode_categorical(self, series: pl.Series) -> np.ndarray:
         """Map the categories present once, then index with the physical codes (no per-row

@@ -160,6 +160,19 @@ class Dictionary:
         idx = pl.Series(codes.astype(np.int64, copy=False))
         return self.series().gather(pl.select(pl.when(idx >= 0).then(idx)).to_series())
 
+    def values_from(self, start: int) -> list[str]:
+        """The strings interned from code ``start`` on (a copy of only those).
+
+        Examples
+        --------
+        >>> d = Dictionary()
+        >>> d.encode_many(["a", "b", "c"]).tolist()
+        [0, 1, 2]
+        >>> d.values_from(1)
+        ['b', 'c']
+        """
+        return self._values[start:]
+
     @property
     def values(self) -> list[str]:
         """All interned strings, in code order."""

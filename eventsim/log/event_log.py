@@ -132,8 +132,10 @@ class EventLog:
     def partitions_for_codes(self, key_codes: np.ndarray, topic: Topic) -> np.ndarray:
         """Partition of each record from its key code (-1 → round-robin)."""
         if len(self.strings) > self._key_hash.shape[0]:
-            new = self.strings.values[self._key_hash.shape[0] :]
-            hashes = np.fromiter((zlib.crc32(s.encode("utf-8")) for s in new), dtype=np.uint32)
+            new = self.strings.values_from(self._key_hash.shape[0])
+            hashes = np.fromiter(
+                (zlib.crc32(s.encode("utf-8")) for s in new), dtype=np.uint32, count=len(new)
+            )
             self._key_hash = np.concatenate([self._key_hash, hashes])
         n = len(topic.partitions)
         table = (self._key_hash % n).astype(np.int64)  # the partition of each string

@@ -1,6 +1,6 @@
 """Benchmark of eventsim.sweep: one 24-run sweep, serial vs local processes vs Dask.
 
-The sweep: the synthetic workload at 1,000 events/s for 600 simulated seconds (600,000
+The sweep: the synthetic workload at 1,000 events/s for 1,400 simulated seconds (1.4 M
 events, roughly 1 s of wall time per run on a quiet machine), over ``log.partitions`` ∈
 {4, 12, 48} × ``consumers.0.members`` ∈ {2, 4} × 4 seeds = 24 runs, metrics
 ``RunResult.summary``.
@@ -48,7 +48,7 @@ TARGET_DASK = 0.15
 
 def workload() -> tuple[Scenario, Grid]:
     """The base scenario and the 24-run grid."""
-    base = Scenario(duration="600s", params={"rate_per_s": 1000.0}, drain="5s")
+    base = Scenario(duration="1400s", params={"rate_per_s": 1000.0}, drain="5s")
     grid = Grid({"log.partitions": [4, 12, 48], "consumers.0.members": [2, 4]}, seeds=range(4))
     return base, grid
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -155,3 +157,10 @@ def test_an_idle_pool_expires():
     processes._expire(pool)  # what its timer does after keep_alive_s
     assert processes._idle is None
     assert not shutdown_idle_pool()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt is Linux-only")
+def test_workers_can_keep_freed_memory():
+    code = "from eventsim.sweep.worker import keep_freed_memory as k; print(k())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"  # mallopt accepted every parameter

@@ -17,7 +17,7 @@ from eventsim.exceptions import ConfigError
 from eventsim.scenario import Scenario
 from eventsim.sweep.executors.base import Outcome, SweepExecutor
 from eventsim.sweep.executors.futures import FuturesExecutor
-from eventsim.sweep.worker import Metrics
+from eventsim.sweep.worker import Metrics, keep_freed_memory
 
 __all__ = ["DaskExecutor", "is_dask_client"]
 
@@ -103,6 +103,7 @@ class DaskExecutor(SweepExecutor):
     ) -> Iterator[tuple[int, Outcome]]:
         """Submit every run to the cluster; yield outcomes as they complete."""
         client = self._connect()
+        client.run(keep_freed_memory)  # on the workers there are now (cheap; see its docs)
         self._inner = FuturesExecutor(client.get_executor(pure=False))
         yield from self._inner.results(scenarios, metrics)
 

@@ -14,6 +14,10 @@ pool is *kept warm* for ``keep_alive_s`` seconds after its sweep (as joblib/loky
 executor does) and the next sweep with the same ``max_workers`` reuses it. A pool is reused
 only while the environment variables and ``sys.path`` it was spawned with are unchanged, since
 workers see those as they were at spawn; :func:`shutdown_idle_pool` stops it at once.
+
+Each run allocates and frees a few hundred MB of columns, and glibc hands large blocks back
+to the OS for the next run to fault in again; two workers doing that side by side slowed each
+other down. So every worker runs :func:`~eventsim.sweep.worker.keep_freed_memory` first.
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ from eventsim.exceptions import ConfigError
 from eventsim.scenario import Scenario
 from eventsim.sweep.executors.base import Outcome, SweepExecutor
 from eventsim.sweep.executors.futures import outcome_of
-from eventsim.sweep.worker import Metrics, ShippedCallable, execute_run, failed_outcome
+from eventsim.sweep.worker import (
+    Metrics,
+    ShippedCallable,
+    execute_run,
+    failed_outcome,
+    keep_freed_memory,
+)
 
 __all__ = ["DEFAULT_KEEP_ALIVE_S", "ProcessesExecutor", "shutdown_idle_pool"]
 
@@ -172,7 +182,7 @@ class ProcessesExecutor(SweepExecutor):
         # sized to the runs, but a pool for the next sweep keeps max_workers slots (workers
         # spawn only as runs need them)
         size = workers if self.keep_alive_s > 0 else min(workers, len(positions))
-        self._pool = cf.ProcessPoolExecutor(size, mp_context=context)
+        self._pool = cf.ProcessPoolExecutor(size, mp_context=context, initializer=keep_freed_memory)
         return {self._pool.submit(fn, scenarios[i]): i for i in positions}
 
     def _shutdown_pool(self) -> None:

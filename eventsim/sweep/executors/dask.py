@@ -92,7 +92,7 @@ class DaskExecutor(SweepExecutor):
                 n_workers=self.max_workers or os.cpu_count() or 1,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: None still tries 8787 (warns if taken)
             )
             self._client = Client(cluster)
             self._owned = [self._client, cluster]

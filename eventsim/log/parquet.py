@@ -9,20 +9,31 @@ import polars as pl
 from eventsim._atomic import atomic_path
 from eventsim.exceptions import DataFormatError
 
-__all__ = ["read_frame", "read_metadata", "write_frame"]
+__all__ = ["read_frame", "read_metadata", "write_frame", "write_frames"]
 
 
 def write_frame(frame: pl.DataFrame, path: Path, metadata: dict[bytes, str] | None = None) -> None:
     """Write ``frame`` to ``path`` via a temporary file and a rename, with key-value metadata."""
+    write_frames([(frame, path, metadata)])
+
+
+def write_frames(files: list[tuple[pl.DataFrame, Path, dict[bytes, str] | None]]) -> None:
+    """Write several frames as one unit: every file goes to a temporary name first, and only
+    when all are written are they renamed, the first one listed last. A failure renames
+    nothing and removes the temporary files, so the files there before stay as they were."""
+    import contextlib
+
     import pyarrow.parquet as pq
 
-    table = frame.to_arrow()
-    if metadata:
-        merged = dict(table.schema.metadata or {})
-        merged.update({k: v.encode("utf-8") for k, v in metadata.items()})
-        table = table.replace_schema_metadata(merged)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+    with contextlib.ExitStack() as stack:
+        for frame, path, metadata in files:  # exits run in reverse: the first renamed last
+            tmp = stack.enter_context(atomic_path(path))
+            table = frame.to_arrow()
+            if metadata:
+                merged = dict(table.schema.metadata or {})
+                merged.update({k: v.encode("utf-8") for k, v in metadata.items()})
+                table = table.replace_schema_metadata(merged)
+            pq.write_table(table, tmp, compression="zstd")
 
 
 def _check_file(path: Path) -> None:

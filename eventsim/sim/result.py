@@ -94,19 +94,21 @@ class RunResult:
         return path.with_name(f"{path.stem}.{frame}{path.suffix or '.parquet'}")
 
     def write_parquet(self, path: str | Path) -> Path:
-        """Write all frames (atomically each; the events file last). Returns ``path``."""
-        from eventsim.log.parquet import write_frame
+        """Write all frames as one unit: each to a temporary file, renamed only when every
+        one is written, the events file last (a failure leaves the previous run's files as
+        they were). Returns ``path``."""
+        from eventsim.log.parquet import write_frames
 
         path = Path(path)
-        for name in FRAMES:
-            write_frame(getattr(self, name), self.frame_path(path, name))
-        if self.history is not None:
-            write_frame(self.history, self.frame_path(path, "history"))
         meta = {
             _SCENARIO_KEY: self.scenario.to_toml(),
             _SUMMARY_KEY: json.dumps(self.summary()),
         }
-        write_frame(self.events, path, meta)
+        files = [(self.events, path, meta)]
+        files += [(getattr(self, name), self.frame_path(path, name), None) for name in FRAMES]
+        if self.history is not None:
+            files.append((self.history, self.frame_path(path, "history"), None))
+        write_frames(files)
         return path
 
     @classmethod

@@ -207,7 +207,8 @@ class ProcessesExecutor(SweepExecutor):
 
 _idle_lock = threading.Lock()
 #: The pool kept warm: (max_workers, environment fingerprint), pool, timer that stops it.
-_idle: tuple[tuple[int, str], cf.ProcessPoolExecutor, threading.Timer] | None = None
+_Idle = tuple[tuple[int, str], cf.ProcessPoolExecutor, threading.Timer]
+_idle: _Idle | None = None
 
 
 def _fingerprint(workers: int) -> tuple[int, str]:
@@ -216,15 +217,25 @@ def _fingerprint(workers: int) -> tuple[int, str]:
     return workers, hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _take_idle_pool(workers: int) -> cf.ProcessPoolExecutor | None:
-    """The warm pool if it matches (then it is no longer idle), else None (and stop it)."""
+def _swap_idle(entry: _Idle | None = None, *, only: Any = None) -> _Idle | None:
+    """Put ``entry`` (or nothing) in the warm slot and return what was there, its timer
+    cancelled. With ``only``, swap only while ``only`` is the pool there."""
     global _idle
     with _idle_lock:
-        idle, _idle = _idle, None
-    if idle is None:
+        if only is not None and (_idle is None or _idle[1] is not only):
+            return None
+        previous, _idle = _idle, entry
+    if previous is not None:
+        previous[2].cancel()
+    return previous
+
+
+def _take_idle_pool(workers: int) -> cf.ProcessPoolExecutor | None:
+    """The warm pool if it matches (then it is no longer idle), else None (and stop it)."""
+    previous = _swap_idle()
+    if previous is None:
         return None
-    key, pool, timer = idle
-    timer.cancel()
+    key, pool, _ = previous
     if key == _fingerprint(workers):
         return pool
     pool.shutdown(wait=False)
@@ -233,24 +244,17 @@ def _take_idle_pool(workers: int) -> cf.ProcessPoolExecutor | None:
 
 def _park_idle_pool(pool: cf.ProcessPoolExecutor, workers: int, keep_alive_s: float) -> None:
     """Keep ``pool`` for the next sweep; it shuts down after ``keep_alive_s`` unused."""
-    global _idle
     timer = threading.Timer(keep_alive_s, _expire, args=(pool,))
     timer.daemon = True
-    with _idle_lock:
-        previous, _idle = _idle, (_fingerprint(workers), pool, timer)
+    previous = _swap_idle((_fingerprint(workers), pool, timer))
     timer.start()
     if previous is not None:
-        previous[2].cancel()
         previous[1].shutdown(wait=False)
 
 
 def _expire(pool: cf.ProcessPoolExecutor) -> None:
-    global _idle
-    with _idle_lock:
-        if _idle is None or _idle[1] is not pool:
-            return
-        _idle = None
-    pool.shutdown(wait=True)
+    if _swap_idle(only=pool) is not None:
+        pool.shutdown(wait=True)
 
 
 def shutdown_idle_pool() -> bool:
@@ -261,14 +265,10 @@ def shutdown_idle_pool() -> bool:
     >>> shutdown_idle_pool() in (True, False)
     True
     """
-    global _idle
-    with _idle_lock:
-        idle, _idle = _idle, None
-    if idle is None:
-        return False
-    idle[2].cancel()
-    idle[1].shutdown(wait=True)
-    return True
+    previous = _swap_idle()
+    if previous is not None:
+        previous[1].shutdown(wait=True)
+    return previous is not None
 
 
 def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:

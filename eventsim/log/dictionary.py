@@ -81,12 +81,13 @@ class Dictionary:
     def _intern(self, uniques: pl.Series) -> np.ndarray:
         """Codes of distinct non-null strings, adding the new ones (a join, not a loop)."""
         n = len(self._values)
-        series = self.series()
         if n == 0:
             table = np.arange(uniques.len(), dtype=np.int32)
             new = uniques
         else:
-            known = pl.DataFrame({"v": series, "c": pl.int_range(0, n, dtype=pl.Int32, eager=True)})
+            known = pl.DataFrame(
+                {"v": self.series(), "c": pl.int_range(0, n, dtype=pl.Int32, eager=True)}
+            )
             found = uniques.to_frame("v").join(known, on="v", how="left", maintain_order="left")
             codes = found.get_column("c")
             missing = codes.is_null()
@@ -95,13 +96,12 @@ class Dictionary:
             table = codes.fill_null(0).to_numpy().astype(np.int32)
             table[missing.to_numpy()] = fresh.to_numpy()
         if new.len():
-            strings = new.to_list()
-            self._values.extend(strings)
-            self._series = pl.concat([series, new.alias(series.name)])  # not rebuilt from Python
+            self._values.extend(new.to_list())
+            self._series = None
             if self._codes is not None and new.len() > 1000:
                 self._codes = None  # rebuilt on the next single lookup
             elif self._codes is not None:
-                self._codes.update(zip(strings, range(n, n + new.len()), strict=True))
+                self._codes.update(zip(new.to_list(), range(n + 0, n + new.len()), strict=True))
         return table
 
     def encode_series(self, series: pl.Series) -> np.ndarray:

@@ -49,16 +49,26 @@ class Dictionary:
     """
 
     def __init__(self) -> None:
-        self._codes: dict[str, int] | None = {}  # built lazily for single lookups
-        self._values: list[str] = []
+        # The strings in code order live in a polars Series (``_series``), a Python list
+        # (``_values``), or both; each is rebuilt from the other only when asked for, so bulk
+        # interning never round-trips through Python objects and single lookups never
+        # rebuild the Series.
+        self._n = 0
         self._series: pl.Series | None = None
+        self._values: list[str] | None = []
+        self._codes: dict[str, int] | None = {}  # built lazily for single lookups
 
     def __len__(self) -> int:
-        return len(self._values)
+        return self._n
+
+    def _list(self) -> list[str]:
+        if self._values is None:
+            self._values = self.series().to_list()
+        return self._values
 
     def _lookup(self) -> dict[str, int]:
         if self._codes is None:
-            self._codes = {v: i for i, v in enumerate(self._values)}
+            self._codes = {v: i for i, v in enumerate(self._list())}
         return self._codes
 
     def encode(self, value: str | None) -> int:
@@ -68,10 +78,11 @@ class Dictionary:
         codes = self._lookup()
         code = codes.get(value)
         if code is None:
-            code = len(self._values)
+            code = self._n
             codes[value] = code
-            self._values.append(value)
+            self._list().append(value)
             self._series = None
+            self._n += 1
         return code
 
     def encode_many(self, values: Iterable[str | None]) -> np.ndarray:
@@ -79,29 +90,37 @@ class Dictionary:
         return np.fromiter((self.encode(v) for v in values), dtype=np.int32)
 
     def _intern(self, uniques: pl.Series) -> np.ndarray:
-        """Codes of distinct non-null strings, adding the new ones (a join, not a loop)."""
-        n = len(self._values)
-        if n == 0:
-            table = np.arange(uniques.len(), dtype=np.int32)
-            new = uniques
-        else:
-            known = pl.DataFrame(
-                {"v": self.series(), "c": pl.int_range(0, n, dtype=pl.Int32, eager=True)}
-            )
-            found = uniques.to_frame("v").join(known, on="v", how="left", maintain_order="left")
-            codes = found.get_column("c")
-            missing = codes.is_null()
-            new = uniques.filter(missing)
-            fresh = pl.int_range(n, n + new.len(), dtype=pl.Int32, eager=True)
-            table = codes.fill_null(0).to_numpy().astype(np.int32)
-            table[missing.to_numpy()] = fresh.to_numpy()
+        """Codes of distinct non-null strings, adding the new ones (vectorised).
+
+        The known strings that occur among ``uniques`` are found with one scan (a hash set of
+        ``uniques``), so the cost grows with the dictionary's size only by a cheap probe per
+        string, and only the strings found are joined back to ``uniques``.
+        """
+        n, m = self._n, uniques.len()
+        table = np.arange(n, n + m, dtype=np.int32)
+        new = uniques
+        if n and m:
+            known = self.series()
+            pos = known.is_in(uniques.implode()).arg_true()
+            if pos.len():
+                found = pl.DataFrame({"v": known.gather(pos), "c": pos.cast(pl.Int32)})
+                codes = uniques.to_frame("v").join(found, on="v", how="left", maintain_order="left")
+                codes = codes.get_column("c")
+                missing = codes.is_null().to_numpy()
+                new = uniques.filter(pl.Series(missing))
+                table = codes.fill_null(0).to_numpy().astype(np.int32)
+                table[missing] = np.arange(n, n + new.len(), dtype=np.int32)
         if new.len():
-            self._values.extend(new.to_list())
-            self._series = None
-            if self._codes is not None and new.len() > 1000:
-                self._codes = None  # rebuilt on the next single lookup
-            elif self._codes is not None:
-                self._codes.update(zip(new.to_list(), range(n + 0, n + new.len()), strict=True))
+            self._series = pl.concat([self.series(), new]) if n else new
+            self._n += new.len()
+            if self._values is not None and new.len() <= 1000:
+                self._values.extend(new.to_list())
+            else:
+                self._values = None  # rebuilt on the next single lookup
+            if self._codes is not None and self._values is not None:
+                self._codes.update(zip(self._values[n:], range(n, self._n), strict=True))
+            else:
+                self._codes = None
         return table
 
     def encode_series(self, series: pl.Series) -> np.ndarray:
@@ -138,8 +157,12 @@ class Dictionary:
         """Map the categories present once, then index with the physical codes (no per-row
         strings)."""
         present = series.unique(maintain_order=True).drop_nulls()
-        table = self._intern(present.cast(pl.String))
         phys = present.to_physical().to_numpy().astype(np.int64)
+        if isinstance(series.dtype, pl.Enum):  # an Enum's physical code indexes its categories
+            strings = series.dtype.categories.gather(phys)
+        else:
+            strings = present.cast(pl.String)
+        table = self._intern(strings)
         lut = np.full(int(phys.max(initial=-1)) + 2, -1, dtype=np.int32)  # last slot: null
         lut[phys] = table
         codes = series.to_physical()
@@ -150,7 +173,9 @@ class Dictionary:
     def series(self) -> pl.Series:
         """All interned strings as a polars Series, in code order."""
         if self._series is None:
-            self._series = pl.Series(self._values, dtype=pl.String)
+            self._series = pl.Series(self._list(), dtype=pl.String)
+        elif self._series.n_chunks() > 1:  # gathers from one chunk are ~10x faster
+            self._series = self._series.rechunk()
         return self._series
 
     def decode(self, codes: np.ndarray) -> pl.Series:
@@ -159,6 +184,21 @@ class Dictionary:
             return self.series().gather(codes)
         idx = pl.Series(codes.astype(np.int64, copy=False))
         return self.series().gather(pl.select(pl.when(idx >= 0).then(idx)).to_series())
+
+    def take(self, codes: np.ndarray) -> list[str]:
+        """The strings of a few codes (no -1), as Python strings.
+
+        Examples
+        --------
+        >>> d = Dictionary()
+        >>> d.encode_many(["a", "b", "c"]).tolist()
+        [0, 1, 2]
+        >>> d.take(np.array([2, 0]))
+        ['c', 'a']
+        """
+        if self._values is not None:
+            return [self._values[c] for c in codes.tolist()]
+        return self.series().gather(codes).to_list()
 
     def values_from(self, start: int) -> list[str]:
         """The strings interned from code ``start`` on (a copy of only those).
@@ -171,9 +211,9 @@ class Dictionary:
         >>> d.values_from(1)
         ['b', 'c']
         """
-        return self._values[start:]
+        return self.series().slice(start).to_list()
 
     @property
     def values(self) -> list[str]:
         """All interned strings, in code order."""
-        return list(self._values)
+        return list(self._list())

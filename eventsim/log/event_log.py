@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from eventsim.exceptions import ConfigError, DataFormatError
+from eventsim.log.crc32 import crc32_many
 from eventsim.log.dictionary import Dictionary, is_text
 from eventsim.log.partition import Partition
 from eventsim.log.record import CORE_COLUMNS, Offset, RecordBatch, TopicPartition
@@ -99,7 +100,8 @@ class EventLog:
         self.default_partitions = partitions
         self.topics: dict[str, Topic] = {}
         self.strings = Dictionary()
-        self._key_hash = np.zeros(0, dtype=np.uint32)
+        self._key_hash = np.zeros(0, dtype=np.uint32)  # CRC-32 of the strings used as keys
+        self._hashed = np.zeros(0, dtype=bool)
 
     # -- topics -------------------------------------------------------------------------------
     def create_topic(self, name: str, partitions: int | None = None) -> Topic:
@@ -129,21 +131,44 @@ class EventLog:
         ]
 
     # -- partitioning ------------------------------------------------------------------------
+    def _hash_keys(self, codes: np.ndarray) -> None:
+        """Make sure ``_key_hash[c]`` holds the CRC-32 of string ``c`` for every code given
+        (a string is hashed once, when first used as a key)."""
+        size = len(self.strings)
+        if self._hashed.shape[0] < size:  # grow geometrically: single appends stay O(1)
+            capacity = max(size, 2 * self._hashed.shape[0], 64)
+            self._key_hash = np.concatenate(
+                [self._key_hash, np.zeros(capacity - self._key_hash.shape[0], np.uint32)]
+            )
+            self._hashed = np.concatenate(
+                [self._hashed, np.zeros(capacity - self._hashed.shape[0], bool)]
+            )
+        if not codes.shape[0]:
+            return
+        if codes.shape[0] * 8 < size:
+            todo = np.unique(codes[~self._hashed[codes]])
+        else:
+            todo = np.flatnonzero(np.bincount(codes, minlength=size).astype(bool))
+            todo = todo[~self._hashed[todo]]
+        if todo.shape[0] > 64:
+            self._key_hash[todo] = crc32_many(self.strings.series().gather(todo))
+        elif todo.shape[0]:
+            strings = self.strings.take(todo)
+            self._key_hash[todo] = [zlib.crc32(k.encode("utf-8")) for k in strings]
+        self._hashed[todo] = True
+
     def partitions_for_codes(self, key_codes: np.ndarray, topic: Topic) -> np.ndarray:
         """Partition of each record from its key code (-1 → round-robin)."""
-        if len(self.strings) > self._key_hash.shape[0]:
-            new = self.strings.values_from(self._key_hash.shape[0])
-            hashes = np.fromiter(
-                (zlib.crc32(s.encode("utf-8")) for s in new), dtype=np.uint32, count=len(new)
-            )
-            self._key_hash = np.concatenate([self._key_hash, hashes])
-        n = len(topic.partitions)
-        table = (self._key_hash % n).astype(np.int64)  # the partition of each string
-        if not key_codes.shape[0] or key_codes.min() >= 0:
-            return table[key_codes]
-        parts = np.empty(key_codes.shape[0], dtype=np.int64)
         keyed = key_codes >= 0
-        parts[keyed] = table[key_codes[keyed]]
+        all_keyed = bool(keyed.all())
+        codes = key_codes if all_keyed else key_codes[keyed]
+        self._hash_keys(codes)
+        parts = np.empty(key_codes.shape[0], dtype=np.int64)
+        n = len(topic.partitions)
+        if all_keyed:
+            np.remainder(self._key_hash[codes], n, out=parts)
+            return parts
+        parts[keyed] = self._key_hash[codes] % n
         if not keyed.all():
             parts[~keyed] = topic.round_robin(int((~keyed).sum()))
         return parts

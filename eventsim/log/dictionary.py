@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import polars as pl
@@ -138,37 +139,34 @@ class Dictionary:
         >>> d.encode_series(pl.Series(["c", "a", None], dtype=pl.Enum(["a", "c", "z"]))).tolist()
         [2, 1, -1]
         """
-        if is_categorical(series.dtype):
-            return self._encode_categorical(series)
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        return self._recode(*_distinct(series))
 
-        # one hash pass (Arrow's dictionary_encode: distinct values in order of first
-        # appearance, each row's index into them; nulls stay null)
-        encoded = pc.dictionary_encode(series.to_arrow())
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
-        uniques = pl.Series(pl.from_arrow(encoded.dictionary), dtype=pl.String)
+    def encode_columns(self, columns: Sequence[pl.Series]) -> list[np.ndarray]:
+        """:meth:`encode_series` of each column, in order (the same codes), with the hashing
+        of large String columns run on threads (Arrow's kernels release the GIL); only the
+        interning, which is cheap, runs one column after the other.
+
+        Examples
+        --------
+        >>> d = Dictionary()
+        >>> [c.tolist() for c in d.encode_columns([pl.Series(["x", "y"]), pl.Series(["y"])])]
+        [[0, 1], [1]]
+        """
+        big = [i for i, c in enumerate(columns) if c.dtype == pl.String and c.len() >= 100_000]
+        found: dict[int, tuple[pl.Series, np.ndarray]] = {}
+        if len(big) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(len(big), os.cpu_count() or 1, 4)) as pool:
+                found = dict(zip(big, pool.map(_distinct, [columns[i] for i in big]), strict=True))
+        out = []
+        for i, column in enumerate(columns):
+            out.append(self._recode(*(found.pop(i, None) or _distinct(column))))
+        return out
+
+    def _recode(self, uniques: pl.Series, local: np.ndarray) -> np.ndarray:
         table = np.append(self._intern(uniques), np.int32(-1))  # index -1 (null) → code -1
-        local = pc.fill_null(encoded.indices, -1).to_numpy()
         return table[local]
-
-    def _encode_categorical(self, series: pl.Series) -> np.ndarray:
-        """Map the categories present once, then index with the physical codes (no per-row
-        strings)."""
-        present = series.unique(maintain_order=True).drop_nulls()
-        phys = present.to_physical().to_numpy().astype(np.int64)
-        if isinstance(series.dtype, pl.Enum):  # an Enum's physical code indexes its categories
-            strings = series.dtype.categories.gather(phys)
-        else:
-            strings = present.cast(pl.String)
-        table = self._intern(strings)
-        lut = np.full(int(phys.max(initial=-1)) + 2, -1, dtype=np.int32)  # last slot: null
-        lut[phys] = table
-        codes = series.to_physical()
-        if codes.null_count():
-            codes = codes.cast(pl.Int64).fill_null(-1)
-        return lut[codes.to_numpy()]
 
     def series(self) -> pl.Series:
         """All interned strings as a polars Series, in code order."""
@@ -217,3 +215,33 @@ class Dictionary:
     def values(self) -> list[str]:
         """All interned strings, in code order."""
         return list(self._list())
+
+
+def _distinct(series: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """The distinct non-null strings of a String, Enum or Categorical series in order of first
+    appearance, and each row's index into them (-1 for null: pass a table with one extra last
+    slot). Reads the series only, so columns can be hashed on several threads."""
+    if is_categorical(series.dtype):
+        # the categories present, once each; then the physical codes index them
+        present = series.unique(maintain_order=True).drop_nulls()
+        phys = present.to_physical().to_numpy().astype(np.int64)
+        if isinstance(series.dtype, pl.Enum):  # an Enum's physical code indexes its categories
+            strings = series.dtype.categories.gather(phys)
+        else:
+            strings = present.cast(pl.String)
+        lut = np.full(int(phys.max(initial=-1)) + 2, -1, dtype=np.int64)  # last slot: null
+        lut[phys] = np.arange(phys.shape[0])
+        codes = series.to_physical()
+        if codes.null_count():
+            codes = codes.cast(pl.Int64).fill_null(-1)
+        return strings, lut[codes.to_numpy()]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # one hash pass (Arrow's dictionary_encode: distinct values in order of first
+    # appearance, each row's index into them; nulls stay null)
+    encoded = pc.dictionary_encode(series.to_arrow())
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    uniques = pl.Series(pl.from_arrow(encoded.dictionary), dtype=pl.String)
+    return uniques, pc.fill_null(encoded.indices, -1).to_numpy()

@@ -224,10 +224,12 @@ class EventLog:
             for name, default in _FRAME_DEFAULTS.items()
             if name not in frame.columns and name not in no_default
         }
+        text = [name for name in frame.columns if is_text(frame.schema[name])]
+        codes = self.strings.encode_columns([frame.get_column(name) for name in text])
         for name in frame.columns:
             s = frame.get_column(name)
             if is_text(s.dtype):
-                out[name] = self.strings.encode_series(s)
+                out[name] = codes[text.index(name)]
                 out[f"{name}.is_string"] = np.empty(0)
             elif s.null_count():
                 out[name] = s.fill_null(False if s.dtype == pl.Boolean else 0).to_numpy()

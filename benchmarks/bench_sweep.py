@@ -25,12 +25,21 @@ rounds so that they start cold, as a fresh process pool does. "overhead s" is th
 not spent inside runs (wall − Σ run_s / workers, in the best round): pool start-up, imports,
 shipping — the executor's own cost, less sensitive to load than the wall time.
 
+The machine's own ceiling is measured too, without any executor: two plain Python processes
+started together, each running every other run of the sweep in a loop (imports and a warm-up
+run before the clock), so that "vs serial" can be read against what two processes side by
+side can reach here at all (``ceiling``: serial Σ run_s / the slower process's Σ run_s). On
+this 2-core VM two runs side by side are 15-25 % slower than alone (memory bandwidth and
+caches are shared), which caps any executor below 2×.
+
 Run: ``.venv/bin/python benchmarks/bench_sweep.py [--repeat N]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,14 +69,59 @@ def timed(**kwargs):
     return time.perf_counter() - start, table
 
 
+def ceiling_child(part: int) -> None:
+    """Run every other run of the sweep (``part`` 0 or 1) in this process; print their
+    seconds as JSON. The warm-up run and imports are not timed."""
+    from eventsim.sweep.plan import plan_runs
+    from eventsim.sweep.worker import execute_run, keep_freed_memory
+
+    keep_freed_memory()  # as a pool worker does
+    base, grid = workload()
+    runs = plan_runs(base, grid)
+    execute_run(runs[0].scenario, lambda r: r.summary())
+    print("READY", flush=True)
+    sys.stdin.readline()  # start together
+    seconds = []
+    for run in runs[part::2]:
+        start = time.perf_counter()
+        execute_run(run.scenario, lambda r: r.summary())
+        seconds.append(time.perf_counter() - start)
+    print(json.dumps(seconds), flush=True)
+
+
+def ceiling() -> float:
+    """The slower of two plain processes' Σ run seconds, run side by side (see the docs)."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--ceiling-child", str(part)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for part in (0, 1)
+    ]
+    for child in children:
+        assert child.stdout.readline().strip() == "READY"
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    sums = [sum(json.loads(child.communicate()[0])) for child in children]
+    return max(sums)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds; best of N")
+    parser.add_argument("--ceiling-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.ceiling_child is not None:
+        ceiling_child(args.ceiling_child)
+        return 0
 
     from distributed import Client, LocalCluster
 
     best = dict.fromkeys(["serial", "processes", "warm", "dask"], float("inf"))
+    best_pair = float("inf")
     tables = {}
     cluster_start = time.perf_counter()
     with (
@@ -93,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
                 if wall_s < best[name]:
                     best[name], tables[name] = wall_s, table
                 print(f"round {round_ + 1}: {name:<9} {wall_s:6.1f} s", flush=True)
+            pair_s = ceiling()
+            best_pair = min(best_pair, pair_s)
+            print(f"round {round_ + 1}: two plain processes {pair_s:6.1f} s", flush=True)
 
     shutdown_idle_pool()
     serial_s, processes_s, warm_s, dask_s = (
@@ -103,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = tables["serial"].drop(volatile)
     same = all(t.drop(volatile).equals(reference) for t in tables.values())
     speedup = serial_s / processes_s
+    ceiling_x = tables["serial"].get_column("run_s").sum() / best_pair
     dask_vs = dask_s / processes_s - 1.0
     print(
         f"\n24 runs, mean run {mean_run_s:.2f} s (serial, best round); best of {args.repeat};"
@@ -124,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
              f"<= +{TARGET_DASK:.0%} vs processes ({dask_vs:+.0%})", dask_vs <= TARGET_DASK],
         ],
     )  # fmt: skip
+    print(
+        f"ceiling: two plain processes side by side reach {ceiling_x:.2f}x serial's run time"
+        f" (best {best_pair:.1f} s of runs; no executor, no start-up);"
+        f" processes cold reach {speedup / ceiling_x:.0%} of it, warm"
+        f" {serial_s / warm_s / ceiling_x:.0%}"
+    )
     print(f"same table from every executor (minus run_s, cached): {same}")
     return 0
 

@@ -26,11 +26,12 @@ not spent inside runs (wall − Σ run_s / workers, in the best round): pool sta
 shipping — the executor's own cost, less sensitive to load than the wall time.
 
 The machine's own ceiling is measured too, without any executor: two plain Python processes
-started together, each running every other run of the sweep in a loop (imports and a warm-up
-run before the clock), so that "vs serial" can be read against what two processes side by
-side can reach here at all (``ceiling``: serial Σ run_s / the slower process's Σ run_s). On
-this 2-core VM two runs side by side are 15-25 % slower than alone (memory bandwidth and
-caches are shared), which caps any executor below 2×.
+(with the pool workers' environment) started together, each running every other run of the
+sweep in a loop (imports and a warm-up run before the clock), so that "vs serial" can be read
+against what two processes side by side can reach here at all (``ceiling``: serial Σ run_s /
+the slower process's Σ run_s). On this 2-core VM two runs side by side are slower than
+alone (memory bandwidth is shared: pure-Python loops do not slow down side by side, runs
+that fault in fresh pages do), which caps any executor below 2×.
 
 Run: ``.venv/bin/python benchmarks/bench_sweep.py [--repeat N]``.
 """
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -50,6 +52,7 @@ from _util import print_table
 
 from eventsim import Scenario
 from eventsim.sweep import Grid, shutdown_idle_pool, sweep
+from eventsim.sweep.worker import DASK_WORKER_CONFIG, worker_env
 
 TARGET_PROCESSES = 1.8
 TARGET_DASK = 0.15
@@ -97,6 +100,7 @@ def ceiling() -> float:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, **worker_env()},  # as the pool's workers get
         )
         for part in (0, 1)
     ]
@@ -118,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         ceiling_child(args.ceiling_child)
         return 0
 
+    import dask
     from distributed import Client, LocalCluster
 
     best = dict.fromkeys(["serial", "processes", "warm", "dask"], float("inf"))
@@ -125,8 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     tables = {}
     cluster_start = time.perf_counter()
     with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        dask.config.set(DASK_WORKER_CONFIG),  # also for the workers restarted between rounds
+        LocalCluster(  # workers set up as the README's "Sweep on a cluster" says
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            env=worker_env(),
         ) as cluster,
         Client(cluster) as client,
     ):

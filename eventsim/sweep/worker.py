@@ -8,10 +8,13 @@ An outcome is a small dict: ``status``, ``error``, ``run_s`` (wall seconds) and 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pickle
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -20,12 +23,15 @@ from eventsim.scenario import Scenario
 from eventsim.sim.result import RunResult
 
 __all__ = [
+    "DASK_WORKER_CONFIG",
     "Metrics",
     "ShippedCallable",
     "execute_run",
     "failed_outcome",
     "keep_freed_memory",
     "metrics_id",
+    "worker_env",
+    "worker_environ",
 ]
 
 Metrics = Callable[[RunResult], Mapping[str, Any]]
@@ -159,3 +165,56 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):
         return False
     return all(mallopt(param, value) == 1 for param, value in _MALLOPT.values())
+
+
+#: How long polars' allocator (jemalloc) keeps freed pages in a sweep worker, in ms.
+JEMALLOC_DECAY_MS = 10_000
+
+
+def worker_env() -> dict[str, str]:
+    """Environment variables for a sweep worker process (spawned, or a Dask worker).
+
+    ``polars`` sets ``_RJEM_MALLOC_CONF`` to ``dirty_decay_ms:500,muzzy_decay_ms:1000`` when
+    it is imported (so that a notebook's memory goes back to the OS soon), with what the
+    variable held before appended, and later options win. A worker running ~1 s runs back
+    to back then faults in a few hundred MB afresh for every run, and two workers doing that
+    side by side slow each other down (the pages are zeroed by the kernel: memory bandwidth).
+    Workers keep freed pages for ``JEMALLOC_DECAY_MS`` instead (jemalloc's own default),
+    long enough for the next run to reuse them; an idle worker still gives them back.
+
+    Examples
+    --------
+    >>> worker_env()["_RJEM_MALLOC_CONF"].endswith("dirty_decay_ms:10000,muzzy_decay_ms:10000")
+    True
+    """
+    keep = f"dirty_decay_ms:{JEMALLOC_DECAY_MS},muzzy_decay_ms:{JEMALLOC_DECAY_MS}"
+    current = os.environ.get("_RJEM_MALLOC_CONF")
+    return {"_RJEM_MALLOC_CONF": f"{current},{keep}" if current else keep}
+
+
+#: Dask configuration for sweep workers: a worker's statistical profiler samples the running
+#: task's stack every 10 ms (taking the GIL), 2-5 % of a CPU-bound run here, and a sweep does
+#: not need it. Set while a LocalCluster is created (its nannies pass their configuration to
+#: the workers they start), or as ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`` in the
+#: environment of ``dask worker``.
+DASK_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+
+
+_environ_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def worker_environ() -> Iterator[None]:
+    """While active, ``os.environ`` holds :func:`worker_env` for processes spawned then;
+    restored after (the parent's own allocator read its settings long before)."""
+    with _environ_lock:
+        saved = {k: os.environ.get(k) for k in worker_env()}
+        os.environ.update(worker_env())
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

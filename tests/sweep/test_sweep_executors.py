@@ -164,3 +164,31 @@ def test_workers_can_keep_freed_memory():
     code = "from eventsim.sweep.worker import keep_freed_memory as k; print(k())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"  # mallopt accepted every parameter
+
+
+def allocator_settings(result):
+    return {"conf": os.environ.get("_RJEM_MALLOC_CONF", "")}
+
+
+def test_pool_workers_keep_freed_pages_and_the_parent_environment_is_unchanged():
+    before = dict(os.environ)
+    with ProcessesExecutor(max_workers=1, keep_alive_s=0) as ex:
+        table = sweep(BASE, Grid({"drain": [1.0]}), metrics=allocator_settings, executor=ex,
+                      progress=False)  # fmt: skip
+    conf = table.get_column("conf").item()
+    # polars puts its own short decay first; the worker's setting comes last and wins
+    assert conf.endswith("dirty_decay_ms:10000,muzzy_decay_ms:10000")
+    assert conf.startswith(os.environ.get("_RJEM_MALLOC_CONF", "dirty_decay_ms:500"))
+    assert dict(os.environ) == before
+
+
+def test_a_dask_cluster_started_by_the_executor_runs_without_the_profiler():
+    pytest.importorskip("distributed")
+    with DaskExecutor(max_workers=1) as ex:
+        client = ex._connect()
+        enabled = client.run(
+            lambda: __import__("dask").config.get("distributed.worker.profile.enabled")
+        )
+        conf = client.run(lambda: os.environ.get("_RJEM_MALLOC_CONF", ""))
+    assert list(enabled.values()) == [False]
+    assert all(c.endswith("muzzy_decay_ms:10000") for c in conf.values())

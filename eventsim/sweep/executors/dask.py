@@ -17,7 +17,7 @@ from eventsim.exceptions import ConfigError
 from eventsim.scenario import Scenario
 from eventsim.sweep.executors.base import Outcome, SweepExecutor
 from eventsim.sweep.executors.futures import FuturesExecutor
-from eventsim.sweep.worker import Metrics, keep_freed_memory
+from eventsim.sweep.worker import DASK_WORKER_CONFIG, Metrics, keep_freed_memory, worker_env
 
 __all__ = ["DaskExecutor", "is_dask_client"]
 
@@ -88,12 +88,16 @@ class DaskExecutor(SweepExecutor):
             self._client = Client(self.address)
             self._owned = [self._client]
         else:
-            cluster = LocalCluster(
-                n_workers=self.max_workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # a free port: None still tries 8787 (warns if taken)
-            )
+            import dask
+
+            with dask.config.set(DASK_WORKER_CONFIG):  # no profiler on the workers
+                cluster = LocalCluster(
+                    n_workers=self.max_workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # a free port: None still tries 8787 (warns if taken)
+                    env=worker_env(),  # polars' allocator keeps freed pages between runs
+                )
             self._client = Client(cluster)
             self._owned = [self._client, cluster]
         return self._client

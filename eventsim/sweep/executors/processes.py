@@ -15,9 +15,10 @@ executor does) and the next sweep with the same ``max_workers`` reuses it. A poo
 only while the environment variables and ``sys.path`` it was spawned with are unchanged, since
 workers see those as they were at spawn; :func:`shutdown_idle_pool` stops it at once.
 
-Each run allocates and frees a few hundred MB of columns, and glibc hands large blocks back
-to the OS for the next run to fault in again; two workers doing that side by side slowed each
-other down. So every worker runs :func:`~eventsim.sweep.worker.keep_freed_memory` first.
+Each run allocates and frees a few hundred MB of columns, and the allocators hand large blocks
+back to the OS for the next run to fault in again; two workers doing that side by side slowed
+each other down. So every worker runs :func:`~eventsim.sweep.worker.keep_freed_memory` first
+(glibc), and is spawned with :func:`~eventsim.sweep.worker.worker_environ` (polars' jemalloc).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from eventsim.sweep.worker import (
     execute_run,
     failed_outcome,
     keep_freed_memory,
+    worker_environ,
 )
 
 __all__ = ["DEFAULT_KEEP_ALIVE_S", "ProcessesExecutor", "shutdown_idle_pool"]
@@ -183,7 +185,8 @@ class ProcessesExecutor(SweepExecutor):
         # spawn only as runs need them)
         size = workers if self.keep_alive_s > 0 else min(workers, len(positions))
         self._pool = cf.ProcessPoolExecutor(size, mp_context=context, initializer=keep_freed_memory)
-        return {self._pool.submit(fn, scenarios[i]): i for i in positions}
+        with worker_environ():  # workers are spawned by submit(), and inherit os.environ then
+            return {self._pool.submit(fn, scenarios[i]): i for i in positions}
 
     def _shutdown_pool(self) -> None:
         pool, self._pool = self._pool, None

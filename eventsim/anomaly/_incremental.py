@@ -564,12 +564,14 @@ class IncrementalFeatures:
             cols["completion_ratio"] = np.where(
                 done > 0, success[sel] / done.astype(np.float64), 1.0
             )
+            cols["terminal_events"] = done
         keys = np.unique(_cat([a for p in present for a in p.keys], np.int64))
         cols["distinct_keys"] = np.bincount(keys >> _SHIFT, minlength=size)[sel]
         if spec.latency is not None:
-            quant = self._quantiles(present, size)
+            quant, samples = self._quantiles(present, size)
             for q, values in zip(spec.quantiles, quant, strict=True):
                 cols[quantile_name(q)] = values[sel]
+            cols["latency_samples"] = samples[sel]
         if spec.entity is not None:
             cols["top_entity_rate_per_s"] = self._top(present, size)[sel] / spec.window_s
         if spec.position is not None:
@@ -580,13 +582,14 @@ class IncrementalFeatures:
             cols["max_speed_mps"] = np.where(speed[sel] < 0, 0.0, speed[sel])
         return pl.DataFrame({k: cols[k] for k in self.schema}, schema=self.schema)
 
-    def _quantiles(self, panes: list[_Pane], size: int) -> list[np.ndarray]:
-        """Lower quantiles per stream: one partition per stream, no full sort."""
+    def _quantiles(self, panes: list[_Pane], size: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """Lower quantiles per stream (one partition per stream, no full sort), and the
+        number of latency values per stream."""
         s = _cat([a for p in panes for a in p.lat_s], np.int64)
         v = _cat([a for p in panes for a in p.lat_v], np.float64)
         out = [np.zeros(size) for _ in self.spec.quantiles]
         if not s.shape[0]:
-            return out
+            return out, np.zeros(size, np.int64)
         order = np.argsort(s, kind="stable")
         n = np.bincount(s, minlength=size)
         bounds = np.concatenate([[0], np.cumsum(n)])
@@ -596,7 +599,7 @@ class IncrementalFeatures:
             part = np.partition(seg, sorted(set(ks)))
             for vals, k in zip(out, ks, strict=True):
                 vals[sid] = part[k]
-        return out
+        return out, n[:size].astype(np.int64)
 
     def _top(self, panes: list[_Pane], size: int) -> np.ndarray:
         ent = _cat([a for p in panes for a in p.ent], np.int64)

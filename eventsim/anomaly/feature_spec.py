@@ -26,6 +26,10 @@ error_ratio : Float64 (with ``error_types``)
     Share of the events whose ``event_type`` is an error type (0 when there are no events).
 completion_ratio : Float64 (with ``success_types`` or ``failure_types``)
     Successes / (successes + failures) among the window's terminal events (1 when none).
+terminal_events : Int64 (with ``success_types`` or ``failure_types``)
+    Those terminal events (successes + failures): the number of trials behind
+    ``completion_ratio``, as ``events`` is behind ``error_ratio`` (bookkeeping: detectors
+    read it only to weigh the ratio, see :data:`RATIO_TRIALS`).
 distinct_keys : Int64
     Distinct non-null keys.
 latency_p<q> : Float64 (with ``latency``)
@@ -51,8 +55,12 @@ from eventsim.exceptions import ConfigError
 
 __all__ = [
     "ALERTS_TOPIC",
+    "QUANTILE_SAMPLES",
+    "RATIO_HARM",
+    "RATIO_TRIALS",
     "WORKLOAD_FEATURES",
     "FeatureSpec",
+    "detector_columns",
     "feature_columns",
     "feature_resolutions",
     "feature_schema",
@@ -64,7 +72,24 @@ ALERTS_TOPIC = "alerts"
 #: ``by`` entries that come from where a record sits rather than from its payload.
 PLACEMENT = ("topic", "partition")
 #: Bookkeeping columns of a feature frame (not fed to detectors).
-BOOKKEEPING = ("window_start_s", "window_end_s", "stream", "events", "late_records")
+BOOKKEEPING = (
+    "window_start_s",
+    "window_end_s",
+    "stream",
+    "events",
+    "late_records",
+    "terminal_events",
+    "latency_samples",
+)
+#: Ratio feature → the count column of its trials (its denominator): a ratio over few
+#: records is weak evidence, so :class:`~eventsim.anomaly.StreamDetector` tests the count
+#: behind it (``round(ratio · trials)`` successes of ``trials``) rather than the ratio.
+RATIO_TRIALS: dict[str, str] = {"error_ratio": "events", "completion_ratio": "terminal_events"}
+#: The harmful direction of a ratio (+1: rising, -1: falling): more errors, fewer
+#: completions. The other direction is recovery, not an incident, and is not tested.
+RATIO_HARM: dict[str, float] = {"error_ratio": 1.0, "completion_ratio": -1.0}
+#: Prefix of the quantile features → the count column of the values behind them.
+QUANTILE_SAMPLES: dict[str, str] = {"latency_p": "latency_samples"}
 
 
 def _us(seconds: float) -> int:
@@ -208,8 +233,8 @@ def feature_schema(spec: FeatureSpec) -> dict[str, pl.DataType]:
 
     Examples
     --------
-    >>> list(feature_schema(FeatureSpec(latency="latency_ms", quantiles=(0.9,))))[-2:]
-    ['distinct_keys', 'latency_p90']
+    >>> list(feature_schema(FeatureSpec(latency="latency_ms", quantiles=(0.9,))))[-3:]
+    ['distinct_keys', 'latency_p90', 'latency_samples']
     """
     schema: dict[str, pl.DataType] = {
         "window_start_s": pl.Float64(),
@@ -223,9 +248,11 @@ def feature_schema(spec: FeatureSpec) -> dict[str, pl.DataType]:
         schema["error_ratio"] = pl.Float64()
     if spec.success_types or spec.failure_types:
         schema["completion_ratio"] = pl.Float64()
+        schema["terminal_events"] = pl.Int64()
     schema["distinct_keys"] = pl.Int64()
     if spec.latency is not None:
         schema.update({quantile_name(q): pl.Float64() for q in spec.quantiles})
+        schema["latency_samples"] = pl.Int64()
     if spec.entity is not None:
         schema["top_entity_rate_per_s"] = pl.Float64()
     if spec.position is not None:
@@ -242,6 +269,26 @@ def feature_columns(frame: pl.DataFrame) -> list[str]:
     ['event_rate_per_s', 'distinct_keys']
     """
     return [c for c, t in frame.schema.items() if c not in BOOKKEEPING and t.is_numeric()]
+
+
+def detector_columns(frame: pl.DataFrame) -> list[str]:
+    """What a :class:`~eventsim.anomaly.StreamDetector` reads: the metric columns and the
+    trial counts of the ratios among them (:data:`RATIO_TRIALS`).
+
+    Examples
+    --------
+    >>> detector_columns(pl.DataFrame(schema=feature_schema(FeatureSpec(error_types=("e",)))))
+    ['event_rate_per_s', 'error_ratio', 'distinct_keys', 'events']
+    """
+    cols = feature_columns(frame)
+    counts = [RATIO_TRIALS[c] for c in cols if RATIO_TRIALS.get(c) in frame.columns]
+    counts += [
+        n
+        for c in cols
+        for prefix, n in QUANTILE_SAMPLES.items()
+        if c.startswith(prefix) and n in frame.columns
+    ]
+    return [*cols, *dict.fromkeys(counts)]
 
 
 #: Resolution of the error ratio (one percentage point): its noise floor is
@@ -291,7 +338,7 @@ WORKLOAD_FEATURES: dict[str, FeatureSpec] = {
         position=("x_m", "y_m"),
     ),
     "linkedin": FeatureSpec(
-        error_types=("feed_delivery_failed",), latency="key_gap", entity="member"
+        error_types=("feed_delivery_failed",), latency="delivery_delay_s", entity="member"
     ),
     "amazon": FeatureSpec(
         error_types=("payment_declined", "out_of_stock"),

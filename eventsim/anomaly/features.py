@@ -227,6 +227,7 @@ def _aggregate(on_time: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
         aggs += [
             lat.quantile(q, interpolation="lower").alias(quantile_name(q)) for q in spec.quantiles
         ]
+        aggs.append(pl.col("_lat").count().alias("latency_samples"))
     if spec.position is not None:
         aggs.append(pl.col("_speed").max().alias("max_speed_mps"))
     out = _dynamic(on_time, spec, ["_stream"]).agg(aggs)
@@ -354,6 +355,7 @@ def _finish(rows: pl.DataFrame, spec: FeatureSpec, schema: dict[str, pl.DataType
             / (pl.col("_success") + pl.col("_failure")).cast(pl.Float64)
         )
         .otherwise(1.0),
+        "terminal_events": (pl.col("_success") + pl.col("_failure")).fill_null(0),
         "distinct_keys": pl.col("distinct_keys").fill_null(0),
         "top_entity_rate_per_s": pl.col("_top").fill_null(0).cast(pl.Float64) / spec.window_s,
         "max_speed_mps": pl.col("max_speed_mps").fill_null(0.0),
@@ -361,6 +363,8 @@ def _finish(rows: pl.DataFrame, spec: FeatureSpec, schema: dict[str, pl.DataType
     for q in spec.quantiles:
         name = quantile_name(q)
         cols[name] = pl.col(name).fill_null(0.0)
+    if spec.latency is not None:
+        cols["latency_samples"] = pl.col("latency_samples").fill_null(0)
     return rows.select([cols[name].cast(dtype).alias(name) for name, dtype in schema.items()]).sort(
         "window_start_s", "stream"
     )

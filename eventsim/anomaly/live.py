@@ -31,7 +31,7 @@ from eventsim.anomaly.detectors import Detector
 from eventsim.anomaly.feature_spec import (
     ALERTS_TOPIC,
     FeatureSpec,
-    feature_columns,
+    detector_columns,
     feature_resolutions,
     features_for,
 )
@@ -137,7 +137,7 @@ class LiveDetector:
             self._score(emitted, now_s)
 
     def _score(self, windows: pl.DataFrame, now_s: float) -> None:
-        cols = feature_columns(windows)
+        cols = detector_columns(windows)
         scores = np.zeros(windows.height)
         for i, row in enumerate(windows.iter_rows(named=True)):
             stream = row["stream"]

@@ -12,10 +12,34 @@ so that it sees what matters:
    2 % of the median and, for counts, by Poisson noise (``resolution · sqrt(count)``), so a
    quiet stream's single extra event is not a 50-sigma jump. The daily curve moves the
    median, not ``z``.
+
+   A **ratio** whose trial count the row carries (``error_ratio`` over ``events``,
+   ``completion_ratio`` over ``terminal_events``: :data:`~eventsim.anomaly.feature_spec.
+   RATIO_TRIALS`) is tested on its counts instead: the window's ``k = round(ratio · n)``
+   of ``n`` against the baseline windows' pooled ``K`` of ``N``, under the beta-binomial
+   predictive distribution (a binomial whose rate is uncertain: ``Beta(K + ½, N - K + ½)``),
+   and ``z`` is the normal quantile of its mid-p-value (positive when the ratio is high).
+   Under the baseline ``z`` is about standard normal whatever ``n``: one failure among two
+   terminal events of a sparse pipeline is ``z ≈ 2``, not the 25 sigmas its ratio's jump
+   from a constant 1.0 would make, while a burst of failures over many records is far out.
+   The counts are pooled over the last 1, 4 and 16 windows (``count_scales``; the largest
+   ``|z|`` is kept, a scan statistic the conformal detector then calibrates), since a
+   sparse stream's burst is strong evidence only summed over its windows; the pooled
+   baseline spans ``ratio_baseline`` windows (4 hours of minutes) so that a burst of a
+   quarter of an hour does not become its own baseline; only the harmful side counts
+   (:data:`~eventsim.anomaly.feature_spec.RATIO_HARM`: errors rising, completions falling).
+
+   A **latency quantile** of a window holding ``n`` latency values, fewer than the
+   baseline's median count ``n₀``, has its ``z`` shrunk by ``sqrt(n / n₀)`` (the standard
+   error of a quantile grows as ``1 / sqrt(n)``): the delay of the single late delivery in
+   an otherwise quiet window is not a regression. (An empty window keeps its 0.)
 2. **Scoring.** The wrapped detector scores the residual vector; the threshold turns the
    score into an alarm.
 3. **Alarm-gated learning.** Alarmed windows are learned neither by the baseline nor by the
-   wrapped detector, so the second outage of a day is as surprising as the first. Two
+   wrapped detector, so the second outage of a day is as surprising as the first. The
+   default detector learns a window only 16 windows later (``delay``), and forgets the
+   pending ones when an alarm episode starts: an incident that builds up over a few windows
+   below the threshold does not teach the detector its own onset. Two
    escapes keep this from locking up: a level that persists ``persist`` windows becomes the
    new baseline (a new normal), and an alarmed residual vector close (within ``similarity``
    of its norm) to alarmed ones from ``recur`` *other* episodes is learned (a pattern that
@@ -41,6 +65,7 @@ from typing import Protocol
 import numpy as np
 
 from eventsim.anomaly.detectors import DETECTORS, Detector
+from eventsim.anomaly.feature_spec import QUANTILE_SAMPLES, RATIO_HARM, RATIO_TRIALS
 from eventsim.anomaly.tail import TailDetector
 from eventsim.anomaly.thresholds import FixedThreshold, QuantileThreshold
 from eventsim.exceptions import ConfigError, closest
@@ -71,18 +96,54 @@ STREAM_DETECTORS: dict[str, Callable[..., Detector]] = {"tail": TailDetector}
 #: diurnal curve that the residual baseline (30 windows) already removes. Residuals are in
 #: sigmas, and the evidence beyond the most extreme past value grows by a factor ``e`` per
 #: half sigma at most (``min_scale=0.5``): without that floor a quantised feature whose
-#: residual was always exactly 0 gives infinite evidence for a change of 0.02 sigma.
+#: residual was always exactly 0 gives infinite evidence for a change of 0.02 sigma. Rows
+#: join the history 16 windows late (``delay``; pending rows are dropped when an alarm
+#: episode starts), as long as the longest scale.
 _STREAM_KNN: dict[str, object] = {
     "refractory": 0,
     "per_feature": True,
     "scales": (1, 4, 16),
     "min_scale": 0.5,
+    "delay": 16,
 }
 DETECTOR_PARAMS: dict[str, dict[str, object]] = {
     "default": _STREAM_KNN,
     "conformal_knn": _STREAM_KNN,
 }
 _Z_CLIP = 1e3
+
+
+def betabinom_z(k: int, n: int, a: float, b: float) -> float:
+    """Normal quantile of the mid-p-value of ``k`` successes in ``n`` under a beta-binomial
+    ``(n, a, b)``: positive when ``k`` is high, about standard normal under the model.
+
+    Exact (log-space sums over the tail, whose terms fall off geometrically away from
+    ``k``, truncated after 2,000 of them) while the count's standard deviation is at most
+    about 30; beyond, the normal approximation, whose skew is then negligible.
+
+    Examples
+    --------
+    >>> round(betabinom_z(1, 2, 3.5, 100.5), 2), round(betabinom_z(40, 100, 3.5, 100.5), 1)
+    (1.83, 6.9)
+    """
+    from scipy.special import betaln, gammaln, ndtri_exp
+
+    s = a + b
+    mean = n * a / s
+    var = n * a * b * (s + n) / (s * s * (s + 1.0))
+    if var > 1000.0:
+        return float(np.clip((k - mean) / np.sqrt(var), -_Z_CLIP, _Z_CLIP))
+    upper = k >= mean  # the mid-p tail on k's side of the mean
+    j = np.arange(k, min(n, k + 2000) + 1.0) if upper else np.arange(max(0, k - 2000), k + 1.0)
+    logpmf = (
+        gammaln(n + 1.0) - gammaln(j + 1.0) - gammaln(n - j + 1.0)
+        + betaln(j + a, n - j + b) - betaln(a, b)
+    )  # fmt: skip
+    at_k = logpmf[0] if upper else logpmf[-1]
+    tail = logpmf[1:] if upper else logpmf[:-1]
+    log_p = np.log(np.exp(tail - at_k).sum() + 0.5) + at_k  # summed relative to P(k)
+    z = -ndtri_exp(log_p) if upper else ndtri_exp(log_p)
+    return float(np.clip(z, -_Z_CLIP, _Z_CLIP))
 
 
 class Threshold(Protocol):
@@ -188,6 +249,8 @@ class StreamDetector(Detector):
         threshold: float | Threshold | None = None,
         *,
         baseline: int = 30,
+        ratio_baseline: int = 240,
+        count_scales: tuple[int, ...] = (1, 4, 16),
         persist: int = 15,
         recur: int = 2,
         similarity: float = 0.5,
@@ -198,15 +261,26 @@ class StreamDetector(Detector):
         on_missing: str = "raise",
     ) -> None:
         super().__init__(on_missing=on_missing)
-        if baseline < 3 or persist < 1 or recur < 1 or not similarity > 0:
+        if (
+            baseline < 3
+            or ratio_baseline < 1
+            or not count_scales
+            or min(count_scales) < 1
+            or persist < 1
+            or recur < 1
+            or not similarity > 0
+        ):
             msg = (
-                "StreamDetector needs baseline >= 3, persist >= 1, recur >= 1, similarity > 0;"
-                f" got {baseline}, {persist}, {recur}, {similarity}"
+                "StreamDetector needs baseline >= 3, ratio_baseline >= 1, count_scales >= 1, "
+                f"persist >= 1, recur >= 1, similarity > 0; got {baseline}, {ratio_baseline}, "
+                f"{count_scales}, {persist}, {recur}, {similarity}"
             )
             raise ConfigError(msg)
         self.detector = detector
         self.threshold = threshold
         self.baseline = baseline
+        self.ratio_baseline = ratio_baseline
+        self.count_scales = tuple(int(m) for m in count_scales)
         self.persist = persist
         self.recur = recur
         self.similarity = similarity
@@ -220,7 +294,13 @@ class StreamDetector(Detector):
         self.threshold_ = make_threshold(name, threshold)
         self._keys: tuple[str, ...] | None = None
         self._res = np.zeros(0)
+        self._ratio_idx = np.zeros(0, dtype=np.int64)  # ratio features with trial counts
+        self._trial_keys: tuple[str, ...] = ()
+        self._quant_idx = np.zeros(0, dtype=np.int64)  # quantile features with sample counts
+        self._sample_keys: tuple[str, ...] = ()
         self._rows: deque[np.ndarray] = deque(maxlen=baseline)
+        self._counts: deque[np.ndarray] = deque(maxlen=ratio_baseline)  # ratios' k, n
+        self._recent: deque[np.ndarray] = deque(maxlen=max(self.count_scales) - 1)
         self._run: deque[np.ndarray] = deque(maxlen=persist)
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
         self._quarantine: deque[tuple[np.ndarray, int]] = deque(maxlen=500)
@@ -230,14 +310,35 @@ class StreamDetector(Detector):
 
     # -- residuals ------------------------------------------------------------------------
     def _vector(self, x: dict[str, float]) -> np.ndarray:
+        """The features, then the trial counts of the ratios that have them, then the sample
+        counts of the quantiles that have them."""
         if self._keys is None:
-            self._keys = tuple(sorted(x))
+            counts = {*RATIO_TRIALS.values(), *QUANTILE_SAMPLES.values()}
+            self._keys = tuple(sorted(k for k in x if k not in counts))
             self._res = np.array([self.resolutions.get(k, 0.0) for k in self._keys])
-        return np.array([x.get(k, 0.0) for k in self._keys], dtype=np.float64)
+            pairs = [
+                (i, RATIO_TRIALS[k]) for i, k in enumerate(self._keys) if RATIO_TRIALS.get(k) in x
+            ]
+            self._ratio_idx = np.array([i for i, _ in pairs], dtype=np.int64)
+            self._trial_keys = tuple(t for _, t in pairs)
+            quant = [
+                (i, n)
+                for i, k in enumerate(self._keys)
+                for prefix, n in QUANTILE_SAMPLES.items()
+                if k.startswith(prefix) and n in x
+            ]
+            self._quant_idx = np.array([i for i, _ in quant], dtype=np.int64)
+            self._sample_keys = tuple(n for _, n in quant)
+        keys = (*self._keys, *self._trial_keys, *self._sample_keys)
+        return np.array([x.get(k, 0.0) for k in keys], dtype=np.float64)
+
+    def _samples(self, v: np.ndarray) -> np.ndarray:
+        """Sample counts of the quantiles that have them."""
+        return v[len(v) - len(self._sample_keys) :]
 
     def _fit(self) -> tuple[np.ndarray, np.ndarray]:
         if self._stats is None:
-            rows = np.asarray(self._rows)
+            rows = np.asarray(self._rows)[:, : len(self._keys or ())]
             med = np.median(rows, axis=0)
             dev = np.abs(rows - med)
             # the MAD collapses to 0 when most values are equal (a quantised two-level
@@ -275,10 +376,59 @@ class StreamDetector(Detector):
         score = 0.0
         if len(self._rows) >= max(3, self.baseline // 2):
             med, scale = self._fit()
-            z = np.clip((v - med) / scale, -_Z_CLIP, _Z_CLIP)
+            nf = len(self._keys or ())
+            z = (v[:nf] - med) / scale
+            if self._ratio_idx.size:
+                z[self._ratio_idx] = self._count_z(v)
+            if self._quant_idx.size:
+                z[self._quant_idx] *= self._sample_weight(v)
+            z = np.clip(z, -_Z_CLIP, _Z_CLIP)
             score = float(self.inner_.score_one(self._as_dict(z)))
         self._cache = (key, z, score)
         return v, z, score
+
+    def _count_z(self, v: np.ndarray) -> np.ndarray:
+        """Count-aware residuals of the ratios (module docstring, step 1)."""
+        counts = np.asarray(self._counts)
+        big_k, big_n = counts[:, 0].sum(axis=0), counts[:, 1].sum(axis=0)
+        recent = [*self._recent, self._kn(v)]
+        keys = self._keys or ()
+        sides = [RATIO_HARM.get(keys[i], 1.0) for i in self._ratio_idx.tolist()]
+        out = np.zeros(self._ratio_idx.size)
+        for j in range(out.size):
+            a, b = big_k[j] + 0.5, big_n[j] - big_k[j] + 0.5
+            for m in self.count_scales:
+                if m > len(recent):
+                    continue
+                k, n = (int(c) for c in np.sum([r[:, j] for r in recent[-m:]], axis=0))
+                if n > 0:
+                    z = betabinom_z(k, n, a, b)
+                    z = max(z * sides[j], 0.0) * sides[j]  # the harmful side only
+                    if abs(z) > abs(out[j]):
+                        out[j] = z
+        return out
+
+    def _sample_weight(self, v: np.ndarray) -> np.ndarray:
+        """``sqrt(min(n / n_typical, 1))`` per quantile: its residual shrinks with the
+        standard error of a quantile of ``n`` values when the window holds fewer than the
+        baseline's median count (0 when it holds none)."""
+        base = np.asarray(self._rows)[:, len(self._rows[0]) - len(self._sample_keys) :]
+        typical = np.maximum(np.median(base, axis=0), 1.0)
+        n = self._samples(v)
+        return np.where(n > 0, np.sqrt(np.minimum(n / typical, 1.0)), 1.0)
+
+    def _kn(self, v: np.ndarray) -> np.ndarray:
+        """Successes and trials of the ratios with trial counts (rows ``k``, ``n``)."""
+        nf = len(self._keys or ())
+        n = np.rint(v[nf : nf + len(self._trial_keys)])
+        return np.stack([np.rint(v[self._ratio_idx] * n), n])
+
+    def _baseline_add(self, rows: list[np.ndarray]) -> None:
+        """Add rows to the baselines."""
+        self._rows.extend(rows)
+        if self._ratio_idx.size:
+            self._counts.extend(self._kn(v) for v in rows)
+        self._stats = None
 
     def _as_dict(self, z: np.ndarray) -> dict[str, float]:
         return dict(zip(self._keys or (), z.tolist(), strict=True))
@@ -293,24 +443,26 @@ class StreamDetector(Detector):
     def _learn(self, x: dict[str, float]) -> None:
         v, z, score = self._evaluate(x)
         self._cache = None
+        if self._ratio_idx.size:
+            self._recent.append(self._kn(v))
         if z is None:
-            self._rows.append(v)
-            self._stats = None
+            self._baseline_add([v])
             return
         alarm = self.threshold_.classify(score)
         self.threshold_.learn_one(score)
         zd = self._as_dict(z)
         if not alarm:
             self.inner_.learn_one(zd)
-            self._rows.append(v)
-            self._stats = None
+            self._baseline_add([v])
             self._run.clear()
         else:
+            discard = getattr(self.inner_, "discard_pending", None)
+            if discard is not None and not self._alarmed:
+                discard()  # the rows before an episode may be the incident's onset
             self._quarantine_learn(z, zd, new_episode=not self._alarmed)
             self._run.append(v)
             if len(self._run) == self.persist:
-                self._rows.extend(self._run)
-                self._stats = None
+                self._baseline_add(list(self._run))
                 self._run.clear()
         self._alarmed = alarm
 

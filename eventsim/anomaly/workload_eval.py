@@ -60,7 +60,7 @@ from eventsim.anomaly.compare import compare_detectors
 from eventsim.anomaly.detectors import DETECTORS, Detector
 from eventsim.anomaly.feature_spec import (
     FeatureSpec,
-    feature_columns,
+    detector_columns,
     feature_resolutions,
     features_for,
 )
@@ -325,7 +325,7 @@ def score_streams(
     """
     resolutions = feature_resolutions(spec if spec is not None else FeatureSpec())
     make = _stream_factory(detector, threshold, resolutions)
-    cols = feature_columns(features)
+    cols = detector_columns(features)
     parts = []
     for _, part in features.sort("stream", "window_start_s").group_by(
         "stream", maintain_order=True
@@ -549,7 +549,7 @@ def detection_table(
         features,
         incidents,
         named,
-        features=feature_columns(features),
+        features=detector_columns(features),
         quantile=0.5,
         grace_s=grace_s,
         seed=seed,

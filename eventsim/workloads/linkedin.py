@@ -23,7 +23,8 @@ Payload columns
 ---------------
 member : String (acting member ``m<id>``), post_id : String, author : String (post author),
 region : Enum (acting member's region), followers : Int64 (broadcaster's followers, on
-posts/shares and fanout_capped).
+posts/shares and fanout_capped), delivery_delay_s : Float64 (feed_item_added and
+feed_delivery_failed: seconds from the broadcast to this delivery).
 
 Incidents (``intensity`` meaning)
 ---------------------------------
@@ -73,6 +74,7 @@ PAYLOAD_SCHEMA: dict[str, pl.DataType] = {
     "author": pl.String(),
     "region": pl.Enum(REGION_NAMES),
     "followers": pl.Int64(),
+    "delivery_delay_s": pl.Float64(),
 }
 
 
@@ -251,9 +253,10 @@ class LinkedIn(Workload):
         post: np.ndarray | None,
         author: np.ndarray,
         key: tuple[str, np.ndarray] | None = None,
+        delay: np.ndarray | None = None,
     ) -> None:
         """Add events acted by ``member`` (ids >= n_members are bots), keyed by ``key``
-        (default: the member; engagement: the post)."""
+        (default: the member; engagement: the post); ``delay``: fan-out delays (feed)."""
         followers, region_of = self._ctx
         n = len(followers)
         human = member < n
@@ -273,6 +276,7 @@ class LinkedIn(Workload):
             followers=np.where(human, followers[np.minimum(member, n - 1)], 0)
             if broadcast
             else None,
+            delivery_delay_s=delay,
         )
 
     def _labels(self, prefix: str, ids: np.ndarray) -> Labels:
@@ -362,7 +366,9 @@ class LinkedIn(Workload):
         follower = rng.integers(0, p.n_members, len(b))
         for name, m in (("feed_item_added", ~fail), ("feed_delivery_failed", fail)):
             key = ("m", follower[m])
-            self._add(ef, t[b][m] + delay[m], "feed", name, by[b][m], post[b][m], author, key)
+            self._add(
+                ef, t[b][m] + delay[m], "feed", name, by[b][m], post[b][m], author, key, delay[m]
+            )
         return failed
 
 

@@ -157,6 +157,10 @@ class ConformalKNN(Detector):
         nonconformity; nearest-neighbour isolation is weak at the extremes, where the
         sample's own extremes are isolated too. Suits residual vectors, where an anomaly
         moves one or two features among many.
+    delay
+        Rows a learned row waits before it joins the history (neighbours and calibration;
+        0: at once). :meth:`discard_pending` drops the waiting ones, so a caller that
+        recognises an anomaly late keeps its onset out of the history.
     min_scale
         Smallest scale of the exponential tail beyond the largest calibration value, in
         the nonconformity's units (0: relative floor only). Floors the evidence a tiny
@@ -191,6 +195,7 @@ class ConformalKNN(Detector):
         tail_fraction: float = 0.02,
         per_feature: bool = False,
         min_scale: float = 0.0,
+        delay: int = 0,
         *,
         seed: int | None = None,
         on_missing: str = "raise",
@@ -199,10 +204,11 @@ class ConformalKNN(Detector):
         if not scales or any(int(m) < 1 for m in scales):
             msg = f"ConformalKNN.scales must be positive row counts; got {scales!r}"
             raise ConfigError(msg)
-        if k < 1 or window <= k or min_history < 1 or refractory < 0:
+        if k < 1 or window <= k or min_history < 1 or refractory < 0 or delay < 0:
             msg = (
-                "ConformalKNN needs k >= 1, window > k, min_history >= 1, refractory >= 0; "
-                f"got k={k}, window={window}, min_history={min_history}, refractory={refractory}"
+                "ConformalKNN needs k >= 1, window > k, min_history >= 1, refractory >= 0, "
+                f"delay >= 0; got k={k}, window={window}, min_history={min_history}, "
+                f"refractory={refractory}, delay={delay}"
             )
             raise ConfigError(msg)
         if not 0.0 < tail_fraction < 1.0:
@@ -216,6 +222,8 @@ class ConformalKNN(Detector):
         self.tail_fraction = tail_fraction
         self.per_feature = per_feature
         self.min_scale = min_scale
+        self.delay = delay
+        self._pending: deque[list[tuple[_Scale, np.ndarray, float | None]]] = deque()
         self._tests = 1
         self.seed = seed
         self._scales: list[_Scale] = []
@@ -270,6 +278,11 @@ class ConformalKNN(Detector):
         self._cache = (key, dists, raw)
         return dists, raw
 
+    def discard_pending(self) -> None:
+        """Forget the rows learned in the last ``delay`` that have not reached the history
+        yet (the onset of an anomaly that has just been recognised)."""
+        self._pending.clear()
+
     def _score(self, x: dict[str, float]) -> float:
         _, raw = self._evaluate(x)
         recent = self._recent
@@ -280,9 +293,14 @@ class ConformalKNN(Detector):
     def _learn(self, x: dict[str, float]) -> None:
         dists, raw = self._evaluate(x)
         row = self._vector(x)
+        learned = []
         for sc, a in zip(self._scales, dists, strict=True):
             sh = self._shingle(row, sc)
             if sh is not None:
+                learned.append((sc, sh, a))
+        self._pending.append(learned)
+        while len(self._pending) > self.delay:
+            for sc, sh, a in self._pending.popleft():
                 sc.learn(sh, a)
         self._rows.append(row)
         self._recent.append(raw)

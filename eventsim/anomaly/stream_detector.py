@@ -17,7 +17,9 @@ so that it sees what matters:
    ``completion_ratio`` over ``terminal_events``: :data:`~eventsim.anomaly.feature_spec.
    RATIO_TRIALS`) is tested on its counts instead: the window's ``k = round(ratio · n)``
    of ``n`` against the baseline windows' pooled ``K`` of ``N``, under the beta-binomial
-   predictive distribution (a binomial whose rate is uncertain: ``Beta(K + ½, N - K + ½)``),
+   predictive distribution (a binomial whose rate is uncertain: a beta with the pooled mean
+   and a variance from the pooled estimate plus the window-to-window overdispersion,
+   :func:`_rate_prior`),
    and ``z`` is the normal quantile of its mid-p-value (positive when the ratio is high).
    Under the baseline ``z`` is about standard normal whatever ``n``: one failure among two
    terminal events of a sparse pipeline is ``z ≈ 2``, not the 25 sigmas its ratio's jump
@@ -144,6 +146,31 @@ def betabinom_z(k: int, n: int, a: float, b: float) -> float:
     log_p = np.log(np.exp(tail - at_k).sum() + 0.5) + at_k  # summed relative to P(k)
     z = -ndtri_exp(log_p) if upper else ndtri_exp(log_p)
     return float(np.clip(z, -_Z_CLIP, _Z_CLIP))
+
+
+def _rate_prior(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """Beta ``(a, b)`` of a ratio's rate from baseline windows' successes ``k`` of ``n``.
+
+    Its mean is the pooled rate; its variance the pooled estimate's own uncertainty plus
+    the rate's variation from window to window beyond binomial noise (method of moments:
+    the variance of the windows' ratios minus the binomial part ``p(1-p)·mean(1/n)``), so a
+    busy stream whose mix drifts is not held to binomial precision while a sparse one is.
+
+    Examples
+    --------
+    >>> a, b = _rate_prior(np.array([1.0, 0, 2, 1]), np.array([100.0, 100, 100, 100]))
+    >>> round(a / (a + b), 4), round(a + b)
+    (0.0112, 400)
+    """
+    big_k, big_n = float(k.sum()), float(n.sum())
+    p = (big_k + 0.5) / (big_n + 1.0)
+    var = p * (1.0 - p) / (big_n + 1.0)
+    seen = n > 0
+    if seen.sum() >= 2:
+        r = k[seen] / n[seen]
+        var += max(float(r.var(ddof=1)) - p * (1.0 - p) * float(np.mean(1.0 / n[seen])), 0.0)
+    total = max(p * (1.0 - p) / var - 1.0, 1e-3)
+    return p * total, (1.0 - p) * total
 
 
 class Threshold(Protocol):
@@ -301,6 +328,7 @@ class StreamDetector(Detector):
         self._rows: deque[np.ndarray] = deque(maxlen=baseline)
         self._counts: deque[np.ndarray] = deque(maxlen=ratio_baseline)  # ratios' k, n
         self._recent: deque[np.ndarray] = deque(maxlen=max(self.count_scales) - 1)
+        self._count_pending: deque[np.ndarray] = deque()
         self._run: deque[np.ndarray] = deque(maxlen=persist)
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
         self._quarantine: deque[tuple[np.ndarray, int]] = deque(maxlen=500)
@@ -389,14 +417,15 @@ class StreamDetector(Detector):
 
     def _count_z(self, v: np.ndarray) -> np.ndarray:
         """Count-aware residuals of the ratios (module docstring, step 1)."""
+        if not self._counts:
+            return np.zeros(self._ratio_idx.size)
         counts = np.asarray(self._counts)
-        big_k, big_n = counts[:, 0].sum(axis=0), counts[:, 1].sum(axis=0)
         recent = [*self._recent, self._kn(v)]
         keys = self._keys or ()
         sides = [RATIO_HARM.get(keys[i], 1.0) for i in self._ratio_idx.tolist()]
         out = np.zeros(self._ratio_idx.size)
         for j in range(out.size):
-            a, b = big_k[j] + 0.5, big_n[j] - big_k[j] + 0.5
+            a, b = _rate_prior(counts[:, 0, j], counts[:, 1, j])
             for m in self.count_scales:
                 if m > len(recent):
                     continue
@@ -427,7 +456,12 @@ class StreamDetector(Detector):
         """Add rows to the baselines."""
         self._rows.extend(rows)
         if self._ratio_idx.size:
-            self._counts.extend(self._kn(v) for v in rows)
+            # a window joins the pooled baseline max(count_scales) windows late, and the
+            # waiting ones are dropped when an alarm episode starts (as the default's
+            # history): the onset of a burst must not inflate the rate or its dispersion
+            self._count_pending.extend(self._kn(v) for v in rows)
+            while len(self._count_pending) > max(self.count_scales):
+                self._counts.append(self._count_pending.popleft())
         self._stats = None
 
     def _as_dict(self, z: np.ndarray) -> dict[str, float]:
@@ -457,8 +491,10 @@ class StreamDetector(Detector):
             self._run.clear()
         else:
             discard = getattr(self.inner_, "discard_pending", None)
-            if discard is not None and not self._alarmed:
-                discard()  # the rows before an episode may be the incident's onset
+            if not self._alarmed:  # the rows before an episode may be the incident's onset
+                self._count_pending.clear()
+                if discard is not None:
+                    discard()
             self._quarantine_learn(z, zd, new_episode=not self._alarmed)
             self._run.append(v)
             if len(self._run) == self.persist:

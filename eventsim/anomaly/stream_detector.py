@@ -331,6 +331,8 @@ class StreamDetector(Detector):
         self._count_pending: deque[np.ndarray] = deque()
         self._run: deque[np.ndarray] = deque(maxlen=persist)
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
+        self._typical = np.zeros(0)  # the quantiles' median sample counts, set with _stats
+        self._priors: list[tuple[float, float]] | None = None  # the ratios', from _counts
         self._quarantine: deque[tuple[np.ndarray, int]] = deque(maxlen=500)
         self._episode = 0
         self._alarmed = False
@@ -376,6 +378,9 @@ class StreamDetector(Detector):
             poisson = self._res * np.sqrt(np.maximum(counts, 1.0))
             floor = np.maximum(np.maximum(0.02 * np.abs(med), poisson), 1e-9)
             self._stats = (med, np.maximum(mad, floor))
+            if self._sample_keys:
+                samples = np.asarray(self._rows)[:, -len(self._sample_keys) :]
+                self._typical = np.maximum(np.median(samples, axis=0), 1.0)
         return self._stats
 
     def residuals(self, x: Mapping[str, float]) -> dict[str, float] | None:
@@ -419,13 +424,17 @@ class StreamDetector(Detector):
         """Count-aware residuals of the ratios (module docstring, step 1)."""
         if not self._counts:
             return np.zeros(self._ratio_idx.size)
-        counts = np.asarray(self._counts)
+        if self._priors is None:
+            counts = np.asarray(self._counts)
+            self._priors = [
+                _rate_prior(counts[:, 0, j], counts[:, 1, j]) for j in range(self._ratio_idx.size)
+            ]
         recent = [*self._recent, self._kn(v)]
         keys = self._keys or ()
         sides = [RATIO_HARM.get(keys[i], 1.0) for i in self._ratio_idx.tolist()]
         out = np.zeros(self._ratio_idx.size)
         for j in range(out.size):
-            a, b = _rate_prior(counts[:, 0, j], counts[:, 1, j])
+            a, b = self._priors[j]
             for m in self.count_scales:
                 if m > len(recent):
                     continue
@@ -440,11 +449,9 @@ class StreamDetector(Detector):
     def _sample_weight(self, v: np.ndarray) -> np.ndarray:
         """``sqrt(min(n / n_typical, 1))`` per quantile: its residual shrinks with the
         standard error of a quantile of ``n`` values when the window holds fewer than the
-        baseline's median count (0 when it holds none)."""
-        base = np.asarray(self._rows)[:, len(self._rows[0]) - len(self._sample_keys) :]
-        typical = np.maximum(np.median(base, axis=0), 1.0)
+        baseline's median count (0 when it holds none). Call after :meth:`_fit`."""
         n = self._samples(v)
-        return np.where(n > 0, np.sqrt(np.minimum(n / typical, 1.0)), 1.0)
+        return np.where(n > 0, np.sqrt(np.minimum(n / self._typical, 1.0)), 1.0)
 
     def _kn(self, v: np.ndarray) -> np.ndarray:
         """Successes and trials of the ratios with trial counts (rows ``k``, ``n``)."""
@@ -462,6 +469,7 @@ class StreamDetector(Detector):
             self._count_pending.extend(self._kn(v) for v in rows)
             while len(self._count_pending) > max(self.count_scales):
                 self._counts.append(self._count_pending.popleft())
+                self._priors = None
         self._stats = None
 
     def _as_dict(self, z: np.ndarray) -> dict[str, float]:

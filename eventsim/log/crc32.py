@@ -39,9 +39,7 @@ def crc32_many(strings: pl.Series) -> np.ndarray:
     """
     import pyarrow as pa
 
-    arr = strings.cast(pl.String).rechunk().to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = strings.cast(pl.String).rechunk().to_arrow()  # one chunk: one Arrow array
     if arr.type != pa.large_string():
         arr = arr.cast(pa.large_string())
     n = len(arr)

@@ -169,8 +169,7 @@ class EventLog:
             np.remainder(self._key_hash[codes], n, out=parts)
             return parts
         parts[keyed] = self._key_hash[codes] % n
-        if not keyed.all():
-            parts[~keyed] = topic.round_robin(int((~keyed).sum()))
+        parts[~keyed] = topic.round_robin(int((~keyed).sum()))
         return parts
 
     # -- appends -------------------------------------------------------------------------------
@@ -225,11 +224,11 @@ class EventLog:
             if name not in frame.columns and name not in no_default
         }
         text = [name for name in frame.columns if is_text(frame.schema[name])]
-        codes = self.strings.encode_columns([frame.get_column(name) for name in text])
+        codes = dict(zip(text, self.strings.encode_columns([frame[n] for n in text]), strict=True))
         for name in frame.columns:
             s = frame.get_column(name)
-            if is_text(s.dtype):
-                out[name] = codes[text.index(name)]
+            if name in codes:
+                out[name] = codes[name]
                 out[f"{name}.is_string"] = np.empty(0)
             elif s.null_count():
                 out[name] = s.fill_null(False if s.dtype == pl.Boolean else 0).to_numpy()

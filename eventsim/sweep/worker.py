@@ -208,8 +208,9 @@ def worker_environ() -> Iterator[None]:
     """While active, ``os.environ`` holds :func:`worker_env` for processes spawned then;
     restored after (the parent's own allocator read its settings long before)."""
     with _environ_lock:
-        saved = {k: os.environ.get(k) for k in worker_env()}
-        os.environ.update(worker_env())
+        env = worker_env()
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
         try:
             yield
         finally:

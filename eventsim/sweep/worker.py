@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from eventsim._memory import keep_freed_memory
 from eventsim.scenario import Scenario
 from eventsim.sim.result import RunResult
 
@@ -137,34 +137,6 @@ class ShippedCallable:
 
     def __setstate__(self, state: bytes) -> None:
         self.func = pickle.loads(state)
-
-
-#: glibc ``mallopt`` parameters (number, value) a sweep worker sets; see keep_freed_memory.
-_MALLOPT = {"M_TRIM_THRESHOLD": (-1, 2**31 - 1), "M_TOP_PAD": (-2, 512 << 20),
-            "M_MMAP_THRESHOLD": (-3, 32 << 20)}  # fmt: skip
-
-
-def keep_freed_memory() -> bool:
-    """Make this process's malloc keep freed memory for reuse (glibc only); True if it did.
-
-    Each run allocates and frees a few hundred MB of columns; by default glibc returns large
-    blocks to the OS and the next run faults them in again, which slowed two workers side by
-    side by 10-30 % here. Blocks up to 32 MB then come from the heap, with 512 MB of top
-    padding and no trimming, so a worker's memory stays at its largest run's peak. Process
-    pool workers run this as their initializer and Dask workers at the start of each sweep;
-    elsewhere than Linux/glibc it does nothing.
-    """
-    import ctypes
-    import ctypes.util
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return all(mallopt(param, value) == 1 for param, value in _MALLOPT.values())
 
 
 #: How long polars' allocator (jemalloc) keeps freed pages in a sweep worker, in ms.

@@ -1,0 +1,105 @@
+"""Private: keep freed memory in the process while a run needs it (glibc's malloc only).
+
+A run allocates and frees a few hundred MB of numpy columns, one phase after the other
+(workload draws, the events frame, the log's codes, staging, the result frames). By default
+glibc serves each block over 128 KiB with a fresh ``mmap`` and gives it back when freed, so
+every phase faults its pages in again and the kernel zeroes them: on the 2-core machine of
+``benchmarks/README.md`` that was about a fifth of an amazon run (``bench_engine.py``: 1.9
+→ 1.5 s, median of 6 runs each, interleaved in one process).
+
+:func:`retained_memory` sets glibc's thresholds for the duration of a block (blocks up to
+32 MB come from the heap, which grows with 64 MB of padding and is not trimmed), then puts
+glibc's defaults back and returns the free memory to the OS (``malloc_trim``): a notebook's
+memory goes back down after each run. :func:`keep_freed_memory` sets them for good, for
+sweep workers that run one scenario after the other. Elsewhere than Linux/glibc both do
+nothing. Polars' own allocator (jemalloc) is configured when polars is imported; see
+:func:`eventsim.sweep.worker.worker_env`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import sys
+import threading
+from collections.abc import Iterator
+
+__all__ = ["keep_freed_memory", "retained_memory"]
+
+#: mallopt parameter numbers (glibc's malloc.h)
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+#: while a run holds memory: (parameter, value)
+RETAIN = ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 2**31 - 1), (M_TOP_PAD, 64 << 20))
+#: for a sweep worker, which runs scenarios back to back for its whole life
+KEEP = ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 2**31 - 1), (M_TOP_PAD, 512 << 20))
+#: glibc's defaults, put back after a run (the thresholds then stay fixed: glibc stops
+#: adjusting its mmap threshold once it has been set)
+DEFAULTS = ((M_MMAP_THRESHOLD, 128 << 10), (M_TRIM_THRESHOLD, 128 << 10), (M_TOP_PAD, 0))
+
+_lock = threading.Lock()
+_depth = 0  # runs in progress (threads of one process share the allocator)
+_kept = False  # keep_freed_memory() was called: never give memory back
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018 (glibc has both; musl has neither)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _libc()
+
+
+def _set(settings: tuple[tuple[int, int], ...]) -> bool:
+    return _LIBC is not None and all(_LIBC.mallopt(p, v) == 1 for p, v in settings)
+
+
+def keep_freed_memory() -> bool:
+    """Make this process's malloc keep freed memory for reuse, for good (glibc only); True
+    if it did.
+
+    Each run allocates and frees a few hundred MB of columns; by default glibc returns large
+    blocks to the OS and the next run faults them in again, which slowed two sweep workers
+    side by side by 10-30 % here. Blocks up to 32 MB then come from the heap, with 512 MB of
+    top padding and no trimming, so a worker's memory stays at its largest run's peak.
+    Process pool workers run this as their initializer and Dask workers at the start of
+    each sweep; elsewhere than Linux/glibc it does nothing.
+    """
+    global _kept
+    with _lock:
+        _kept = _set(KEEP)
+        return _kept
+
+
+@contextlib.contextmanager
+def retained_memory() -> Iterator[bool]:
+    """Within the block, freed memory is kept for reuse; after the outermost block (of any
+    thread), glibc's defaults are back and free memory is returned to the OS. Yields True if
+    the settings apply (Linux/glibc).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with retained_memory():
+    ...     total = sum(float(np.ones(1 << 20).sum()) for _ in range(3))  # 8 MB each, reused
+    >>> total
+    3145728.0
+    """
+    global _depth
+    with _lock:
+        _depth += 1
+        kept = _kept or (_set(RETAIN) if _depth == 1 else _LIBC is not None)
+    try:
+        yield kept
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and not _kept and _LIBC is not None:
+                _set(DEFAULTS)
+                _LIBC.malloc_trim(0)

@@ -35,6 +35,41 @@ def test_codes_match_a_reference_model_under_any_mix_of_calls(ops):
     assert d.take(codes[::-1]) == list(model)[::-1]
 
 
+COLUMNS = st.lists(st.tuples(st.booleans(), BATCH), max_size=4)
+
+
+@given(st.lists(COLUMNS, max_size=5), st.integers(0, 5))
+def test_columns_encoded_together_get_the_codes_of_one_after_the_other(batches, singles):
+    """encode_columns interns the union of its columns' strings in one pass; the codes are
+    those of encoding the columns one by one, whatever the dictionary held before."""
+    d, model = Dictionary(), {}
+    for i, columns in enumerate(batches):
+        for v in ["k", *(f"s{j}" for j in range(singles))][: i + 1]:
+            model.setdefault(v, len(model))
+            d.encode(v)  # a few single lookups between batches
+        series = []
+        expected = []
+        for as_enum, batch in columns:
+            expected.append([-1 if v is None else model.setdefault(v, len(model)) for v in batch])
+            cats = sorted({v for v in batch if v is not None})
+            series.append(pl.Series(batch, dtype=pl.Enum(cats) if as_enum else pl.String))
+        assert [c.tolist() for c in d.encode_columns(series)] == expected
+        assert d.values == list(model)
+
+
+def test_large_columns_hashed_on_threads_share_codes():
+    d = Dictionary()
+    a = pl.Series([f"o{i % 150_000}" for i in range(200_000)])
+    b = pl.Series([f"o{i}" for i in range(100_000, 300_000)])
+    ca, cb = d.encode_columns([a, b])
+    assert len(d) == 300_000
+    assert (ca[:150_000] == np.arange(150_000)).all()
+    assert (ca[150_000:] == ca[:50_000]).all()
+    assert (cb[:50_000] == np.arange(100_000, 150_000)).all()
+    assert (cb[50_000:] == np.arange(150_000, 300_000)).all()
+    assert d.decode(cb[-1:]).to_list() == ["o299999"]
+
+
 def test_bulk_interning_of_many_new_strings_then_single_lookups():
     d = Dictionary()
     first = pl.Series([f"k{i}" for i in range(5000)])

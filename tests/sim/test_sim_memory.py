@@ -120,3 +120,16 @@ def test_glibc_accepts_every_setting():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+def test_a_serial_sweep_keeps_memory_between_its_runs(libc):
+    from eventsim.sweep.executors.serial import SerialExecutor
+
+    sc = Scenario(workload="synthetic", duration="5s", seed=1, params={"rate_per_s": 20})
+    seen = []
+    with SerialExecutor() as ex:
+        for _, outcome in ex.results([sc, sc.replace(seed=2)], lambda r: {"n": r.events.height}):
+            seen.append((_memory._depth, outcome["status"]))
+    assert seen == [(1, "ok"), (1, "ok")]  # each run() nested in the sweep's block
+    assert settings(libc.calls) == _memory.RETAIN + _memory.DEFAULTS  # set once, reset once
+    assert [c for c in libc.calls if c[0] == "trim"] == [("trim", 0)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from eventsim._memory import retained_memory
 from eventsim.scenario import Scenario
 from eventsim.sweep.executors.base import Outcome, SweepExecutor
 from eventsim.sweep.worker import Metrics, execute_run
@@ -36,6 +37,10 @@ class SerialExecutor(SweepExecutor):
     def results(
         self, scenarios: Sequence[Scenario], metrics: Metrics
     ) -> Iterator[tuple[int, Outcome]]:
-        """Run each scenario here and yield its outcome."""
-        for i, scenario in enumerate(scenarios):
-            yield i, execute_run(scenario, metrics)
+        """Run each scenario here and yield its outcome.
+
+        Freed memory is kept from one run to the next (as pool workers keep it) and given
+        back to the OS when the sweep ends (see ``eventsim._memory``)."""
+        with retained_memory():
+            for i, scenario in enumerate(scenarios):
+                yield i, execute_run(scenario, metrics)

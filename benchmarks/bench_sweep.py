@@ -52,7 +52,7 @@ from _util import print_table
 
 from eventsim import Scenario
 from eventsim.sweep import Grid, shutdown_idle_pool, sweep
-from eventsim.sweep.worker import DASK_WORKER_CONFIG, worker_env
+from eventsim.sweep.worker import DASK_WORKER_CONFIG, worker_env, worker_environ
 
 TARGET_PROCESSES = 1.8
 TARGET_DASK = 0.15
@@ -129,17 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     best_pair = float("inf")
     tables = {}
     cluster_start = time.perf_counter()
-    with (
-        dask.config.set(DASK_WORKER_CONFIG),  # also for the workers restarted between rounds
-        LocalCluster(  # workers set up as the README's "Sweep on a cluster" says
+    with dask.config.set(DASK_WORKER_CONFIG), worker_environ():  # as DaskExecutor's own
+        cluster = LocalCluster(  # workers set up as the README's "Sweep on a cluster" says
             n_workers=2,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
             env=worker_env(),
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+        )
+    with dask.config.set(DASK_WORKER_CONFIG), cluster, Client(cluster) as client:
         cluster_s = time.perf_counter() - cluster_start
         executors = {
             "serial": {"executor": "serial"},
@@ -149,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         for round_ in range(max(1, args.repeat)):
             if round_:
-                client.restart()  # cold workers again, as a fresh process pool is
+                with worker_environ():
+                    client.restart()  # cold workers again, as a fresh process pool is
             for name, kwargs in executors.items():
                 if name == "processes":
                     shutdown_idle_pool()  # cold: spawn and import included

@@ -192,3 +192,24 @@ def test_a_dask_cluster_started_by_the_executor_runs_without_the_profiler():
         conf = client.run(lambda: os.environ.get("_RJEM_MALLOC_CONF", ""))
     assert list(enabled.values()) == [False]
     assert all(c.endswith("muzzy_decay_ms:10000") for c in conf.values())
+
+
+def environment_at_exec() -> str:
+    """This process's environment as it was when it started (Linux)."""
+    with open("/proc/self/environ", "rb") as f:
+        entries = f.read().split(b"\0")
+    return next((e.decode() for e in entries if e.startswith(b"_RJEM_MALLOC_CONF=")), "")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/environ")
+def test_dask_workers_have_the_allocator_setting_when_they_start():
+    """Set after start, it would come too late for a worker whose spawn re-imports a
+    ``__main__`` that imports polars (the sweep benchmark did: 2.7x the page faults)."""
+    pytest.importorskip("distributed")
+    before = dict(os.environ)
+    with DaskExecutor(max_workers=1) as ex:
+        at_exec = ex._connect().run(environment_at_exec)
+    assert [v.endswith("dirty_decay_ms:10000,muzzy_decay_ms:10000") for v in at_exec.values()] == [
+        True
+    ]
+    assert dict(os.environ) == before

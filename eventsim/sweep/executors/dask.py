@@ -17,7 +17,13 @@ from eventsim.exceptions import ConfigError
 from eventsim.scenario import Scenario
 from eventsim.sweep.executors.base import Outcome, SweepExecutor
 from eventsim.sweep.executors.futures import FuturesExecutor
-from eventsim.sweep.worker import DASK_WORKER_CONFIG, Metrics, keep_freed_memory, worker_env
+from eventsim.sweep.worker import (
+    DASK_WORKER_CONFIG,
+    Metrics,
+    keep_freed_memory,
+    worker_env,
+    worker_environ,
+)
 
 __all__ = ["DaskExecutor", "is_dask_client"]
 
@@ -90,13 +96,18 @@ class DaskExecutor(SweepExecutor):
         else:
             import dask
 
-            with dask.config.set(DASK_WORKER_CONFIG):  # no profiler on the workers
+            # no profiler on the workers; and the allocator setting in os.environ while they
+            # are spawned: a worker process imports the parent's __main__ module (spawn)
+            # before the Nanny applies ``env``, and if that imports polars, jemalloc has
+            # read its settings by then (on the sweep benchmark: 2.7x the page faults,
+            # 8-13 % slower)
+            with dask.config.set(DASK_WORKER_CONFIG), worker_environ():
                 cluster = LocalCluster(
                     n_workers=self.max_workers or os.cpu_count() or 1,
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=":0",  # a free port: None still tries 8787 (warns if taken)
-                    env=worker_env(),  # polars' allocator keeps freed pages between runs
+                    env=worker_env(),  # for workers the Nanny restarts later
                 )
             self._client = Client(cluster)
             self._owned = [self._client, cluster]

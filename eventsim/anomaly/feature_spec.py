@@ -56,6 +56,7 @@ from eventsim.exceptions import ConfigError
 __all__ = [
     "ALERTS_TOPIC",
     "QUANTILE_SAMPLES",
+    "RATE_COUNTS",
     "RATIO_HARM",
     "RATIO_TRIALS",
     "WORKLOAD_FEATURES",
@@ -88,6 +89,11 @@ RATIO_TRIALS: dict[str, str] = {"error_ratio": "events", "completion_ratio": "te
 #: The harmful direction of a ratio (+1: rising, -1: falling): more errors, fewer
 #: completions. The other direction is recovery, not an incident, and is not tested.
 RATIO_HARM: dict[str, float] = {"error_ratio": 1.0, "completion_ratio": -1.0}
+#: Rate features tested as counts (``rate / resolution`` records per window, see
+#: :func:`feature_resolutions`) against the expected count of recent windows, by
+#: :class:`~eventsim.anomaly.StreamDetector`: a quiet stream's outage is a few missing
+#: records, weak evidence per window and strong over a quarter of an hour.
+RATE_COUNTS: tuple[str, ...] = ("event_rate_per_s",)
 #: Prefix of the quantile features → the count column of the values behind them.
 QUANTILE_SAMPLES: dict[str, str] = {"latency_p": "latency_samples"}
 

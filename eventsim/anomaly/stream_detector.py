@@ -31,6 +31,24 @@ so that it sees what matters:
    quarter of an hour does not become its own baseline; only the harmful side counts
    (:data:`~eventsim.anomaly.feature_spec.RATIO_HARM`: errors rising, completions falling).
 
+   A **rate** (:data:`~eventsim.anomaly.feature_spec.RATE_COUNTS`, with a resolution:
+   ``rate / resolution`` records per window) is tested as a count too, in both directions:
+   the records of the last ``m`` windows (``m`` in ``count_scales``) against the
+   ``baseline`` windows before them that may serve as one (not alarmed, not among the
+   ``max(count_scales)`` windows before an alarm episode started: its onset), under a
+   negative binomial (:func:`count_z`). Its mean is the baseline's mean carried to the
+   pooled windows by the baseline's relative linear trend (a diurnal ramp); its variance
+   the Poisson part, the baseline's variance about its trend beyond Poisson's, and the
+   carried level's uncertainty (at least 2 % of it), shared by the ``m`` windows
+   (:func:`_expected_counts`). In a pooled sum each window counts at most three of its own
+   standard deviations away from its expectation, so that one spike (an hourly restock)
+   does not alarm again through the sums of the next quarter hour, while a sustained
+   shift adds up.
+   A quiet stream's outage is then a few missing records per window, weak evidence alone
+   and strong summed over a quarter of an hour, where a robust ``z`` against the last
+   windows (which the outage itself enters) stayed small; a run of ``persist`` alarmed
+   windows becomes the only baseline (a new level).
+
    A **latency quantile** of a window holding ``n`` latency values, fewer than the
    baseline's median count ``n₀``, has its ``z`` shrunk by ``sqrt(n / n₀)`` (the standard
    error of a quantile grows as ``1 / sqrt(n)``): the delay of the single late delivery in
@@ -67,7 +85,7 @@ from typing import Protocol
 import numpy as np
 
 from eventsim.anomaly.detectors import DETECTORS, Detector
-from eventsim.anomaly.feature_spec import QUANTILE_SAMPLES, RATIO_HARM, RATIO_TRIALS
+from eventsim.anomaly.feature_spec import QUANTILE_SAMPLES, RATE_COUNTS, RATIO_HARM, RATIO_TRIALS
 from eventsim.anomaly.tail import TailDetector
 from eventsim.anomaly.thresholds import FixedThreshold, QuantileThreshold
 from eventsim.exceptions import ConfigError, closest
@@ -111,8 +129,13 @@ _STREAM_KNN: dict[str, object] = {
 DETECTOR_PARAMS: dict[str, dict[str, object]] = {
     "default": _STREAM_KNN,
     "conformal_knn": _STREAM_KNN,
+    "tail": {"min_scale": 0.5},  # as the default's: residuals are in sigmas
 }
 _Z_CLIP = 1e3
+#: Smallest relative spread of a level (2 %): a residual's scale is at least this share of
+#: the baseline's median, and an expected count's level at least this uncertain, so that a
+#: busy stream's slight drift (a few percent, in Poisson units many sigmas) is not news.
+REL_FLOOR = 0.02
 
 
 def betabinom_z(k: int, n: int, a: float, b: float) -> float:
@@ -146,6 +169,90 @@ def betabinom_z(k: int, n: int, a: float, b: float) -> float:
     log_p = np.log(np.exp(tail - at_k).sum() + 0.5) + at_k  # summed relative to P(k)
     z = -ndtri_exp(log_p) if upper else ndtri_exp(log_p)
     return float(np.clip(z, -_Z_CLIP, _Z_CLIP))
+
+
+def count_z(k: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """Normal quantile of the mid-p-value of counts ``k`` under a negative binomial of the
+    given ``mean`` and ``var`` (a Poisson while ``var <= mean``): negative when ``k`` is low,
+    about standard normal under the model. Elementwise; tails exact down to the smallest
+    double (``|z| <= 37.5``).
+
+    Examples
+    --------
+    >>> count_z(np.array([0.0, 40, 80]), np.array([40.0, 40, 40]), np.array([40.0, 40, 80]))
+    array([-8.67...,  0.02...,  3.73...])
+    """
+    from scipy.special import betainc, ndtri, pdtr, pdtrc
+
+    k = np.asarray(k, dtype=np.float64)
+    mean = np.maximum(np.asarray(mean, dtype=np.float64), 1e-9)
+    var = np.asarray(var, dtype=np.float64)
+    poisson = var <= mean * (1.0 + 1e-9)
+    r = np.where(poisson, 1.0, mean * mean / np.maximum(var - mean, 1e-300))
+    p = r / (r + mean)
+
+    def cdf(j: np.ndarray) -> np.ndarray:  # P(N <= j), 0 below 0
+        jj = np.maximum(j, 0.0)
+        out = np.where(poisson, pdtr(jj, mean), betainc(r, jj + 1.0, p))
+        return np.where(j < 0, 0.0, out)
+
+    def sf(j: np.ndarray) -> np.ndarray:  # P(N > j), 1 below 0
+        jj = np.maximum(j, 0.0)
+        out = np.where(poisson, pdtrc(jj, mean), betainc(jj + 1.0, r, 1.0 - p))
+        return np.where(j < 0, 1.0, out)
+
+    tiny = np.finfo(np.float64).tiny
+    low = k < mean
+    lower = 0.5 * (cdf(k - 1.0) + cdf(k))
+    upper = 0.5 * (sf(k) + sf(k - 1.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(low, ndtri(np.maximum(lower, tiny)), -ndtri(np.maximum(upper, tiny)))
+
+
+def _expected_counts(
+    t: np.ndarray, c: np.ndarray, at: float, m: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the sum of ``m`` windows' counts centred on time ``at``, from
+    baseline windows at times ``t`` with counts ``c`` (rows).
+
+    The level is the baseline's mean, carried to ``at`` by its relative linear trend
+    (``exp(slope / mean · distance)``: a diurnal ramp is multiplicative and the carried
+    level stays positive) where the slope is more than twice its standard error. The variance
+    is the sum's Poisson part, the baseline's variance about its trend beyond Poisson's (per
+    window: ``m`` times), and the uncertainty of the carried level (its mean's and its
+    slope's standard errors, at least :data:`REL_FLOOR` of the level), shared by the ``m``
+    windows (``m²`` times).
+
+    Examples
+    --------
+    >>> t = np.arange(30.0)
+    >>> mean, var = _expected_counts(t, 100.0 + t[:, None], 45.0, 1)
+    >>> round(float(mean[0]), 1), bool(var[0] > mean[0])
+    (149.4, True)
+    """
+    level = c.mean(axis=0)
+    x = t - t.mean()
+    sxx = float(x @ x)
+    if sxx > 0 and len(t) > 2:
+        slope = x @ (c - level) / sxx
+        resid = c - level - np.outer(x, slope)
+        noise = np.maximum((resid**2).sum(axis=0) / (len(t) - 2), level)
+        d = at - t.mean()
+        # a trend only where the baseline shows one (|slope| above twice its standard error):
+        # carrying a noise slope over the distance to the pooled windows would cost a quiet
+        # stream most of its evidence
+        trend = (slope * slope * sxx > 4.0 * noise) & (level > 0)
+        rel = np.where(trend, slope / np.maximum(level, 1e-12), 0.0)
+        growth = np.exp(np.clip(rel * d, -30.0, 30.0))
+        uncertain = noise * (1.0 / len(t) + np.where(trend, d * d / sxx, 0.0))
+    else:
+        noise = np.maximum(c.var(axis=0, ddof=1) if len(t) > 1 else level, level)
+        growth = np.ones_like(level)
+        uncertain = noise / len(t)
+    per = level * growth
+    uncertain = np.maximum(uncertain, (REL_FLOOR * level) ** 2)
+    spread = noise - level  # beyond Poisson noise
+    return m * per, m * per + growth * growth * (m * spread + m * m * uncertain)
 
 
 def _rate_prior(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
@@ -326,9 +433,12 @@ class StreamDetector(Detector):
         self._quant_idx = np.zeros(0, dtype=np.int64)  # quantile features with sample counts
         self._sample_keys: tuple[str, ...] = ()
         self._rows: deque[np.ndarray] = deque(maxlen=baseline)
+        self._rate_idx = np.zeros(0, dtype=np.int64)  # rates tested as counts
         self._counts: deque[np.ndarray] = deque(maxlen=ratio_baseline)  # ratios' k, n
+        # the rates' counts of the last windows, each behind a flag: may it be a baseline?
+        self._rate_hist: deque[np.ndarray] = deque(maxlen=2 * baseline + max(self.count_scales))
         self._recent: deque[np.ndarray] = deque(maxlen=max(self.count_scales) - 1)
-        self._count_pending: deque[np.ndarray] = deque()
+        self._count_pending: deque[np.ndarray] = deque()  # rows waiting to join _counts
         self._run: deque[np.ndarray] = deque(maxlen=persist)
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
         self._typical = np.zeros(0)  # the quantiles' median sample counts, set with _stats
@@ -359,6 +469,10 @@ class StreamDetector(Detector):
             ]
             self._quant_idx = np.array([i for i, _ in quant], dtype=np.int64)
             self._sample_keys = tuple(n for _, n in quant)
+            self._rate_idx = np.array(
+                [i for i, k in enumerate(self._keys) if k in RATE_COUNTS and self._res[i] > 0],
+                dtype=np.int64,
+            )
         keys = (*self._keys, *self._trial_keys, *self._sample_keys)
         return np.array([x.get(k, 0.0) for k in keys], dtype=np.float64)
 
@@ -376,7 +490,7 @@ class StreamDetector(Detector):
             mad = np.maximum(1.4826 * np.median(dev, axis=0), 1.2533 * dev.mean(axis=0))
             counts = np.where(self._res > 0, np.abs(med) / np.where(self._res > 0, self._res, 1), 0)
             poisson = self._res * np.sqrt(np.maximum(counts, 1.0))
-            floor = np.maximum(np.maximum(0.02 * np.abs(med), poisson), 1e-9)
+            floor = np.maximum(np.maximum(REL_FLOOR * np.abs(med), poisson), 1e-9)
             self._stats = (med, np.maximum(mad, floor))
             if self._sample_keys:
                 samples = np.asarray(self._rows)[:, -len(self._sample_keys) :]
@@ -413,6 +527,8 @@ class StreamDetector(Detector):
             z = (v[:nf] - med) / scale
             if self._ratio_idx.size:
                 z[self._ratio_idx] = self._count_z(v)
+            if self._rate_idx.size:
+                z[self._rate_idx] = self._rate_z(v)
             if self._quant_idx.size:
                 z[self._quant_idx] *= self._sample_weight(v)
             z = np.clip(z, -_Z_CLIP, _Z_CLIP)
@@ -429,7 +545,7 @@ class StreamDetector(Detector):
             self._priors = [
                 _rate_prior(counts[:, 0, j], counts[:, 1, j]) for j in range(self._ratio_idx.size)
             ]
-        recent = [*self._recent, self._kn(v)]
+        recent = [self._kn(r) for r in (*self._recent, v)]
         keys = self._keys or ()
         sides = [RATIO_HARM.get(keys[i], 1.0) for i in self._ratio_idx.tolist()]
         out = np.zeros(self._ratio_idx.size)
@@ -453,11 +569,60 @@ class StreamDetector(Detector):
         n = self._samples(v)
         return np.where(n > 0, np.sqrt(np.minimum(n / self._typical, 1.0)), 1.0)
 
+    def _rate_z(self, v: np.ndarray) -> np.ndarray:
+        """Count-aware residuals of the rates (module docstring, step 1): for each scale
+        ``m`` of ``count_scales``, the count of the last ``m`` windows against the
+        ``baseline`` eligible windows before them; the largest ``|z|`` is kept."""
+        out = np.zeros(self._rate_idx.size)
+        if not self._rate_hist:
+            return out
+        hist = np.asarray(self._rate_hist)
+        counts = np.vstack([hist[:, 2:], self._rate_count(v)])
+        now = hist[-1, 1] + 1.0
+        for m in self.count_scales:
+            if m > len(counts):
+                continue
+            before = hist[: len(hist) - (m - 1)]
+            base = before[before[:, 0] > 0][-self.baseline :]
+            if len(base) < 3:
+                continue
+            at = now - (m - 1) / 2.0
+            mean, var = _expected_counts(base[:, 1], base[:, 2:], at, m)
+            block = counts[-m:]
+            if m > 1:  # one window's spike or gap moves a pooled sum by at most 3 sigmas
+                one, var1 = _expected_counts(base[:, 1], base[:, 2:], at, 1)
+                reach = 3.0 * np.sqrt(var1)
+                block = np.clip(block, one - reach, one + reach)
+            z = count_z(block.sum(axis=0), mean, var)
+            out = np.where(np.abs(z) > np.abs(out), z, out)
+        return out
+
+    def _rate_count(self, v: np.ndarray) -> np.ndarray:
+        """Records per window behind the rates tested as counts."""
+        return np.rint(v[self._rate_idx] / self._res[self._rate_idx])
+
     def _kn(self, v: np.ndarray) -> np.ndarray:
         """Successes and trials of the ratios with trial counts (rows ``k``, ``n``)."""
         nf = len(self._keys or ())
         n = np.rint(v[nf : nf + len(self._trial_keys)])
         return np.stack([np.rint(v[self._ratio_idx] * n), n])
+
+    def _rate_remember(self, v: np.ndarray, *, alarm: bool) -> None:
+        """Append a window to the rates' history, flagged as a possible baseline unless
+        alarmed. An alarm episode's start also unflags the ``max(count_scales)`` windows
+        before it (its onset, as the delayed histories drop their pending rows); a run of
+        ``persist`` alarmed windows becomes the only baseline (a new level)."""
+        if not self._rate_idx.size:
+            return
+        hist = self._rate_hist
+        if alarm and not self._alarmed:
+            for row in list(hist)[len(hist) - max(self.count_scales) :]:
+                row[0] = 0.0
+        t = hist[-1][1] + 1.0 if hist else 0.0
+        hist.append(np.concatenate([[0.0 if alarm else 1.0, t], self._rate_count(v)]))
+        if alarm and len(self._run) + 1 == self.persist:
+            for i, row in enumerate(hist):
+                row[0] = float(i >= len(hist) - self.persist)
 
     def _baseline_add(self, rows: list[np.ndarray]) -> None:
         """Add rows to the baselines."""
@@ -466,9 +631,9 @@ class StreamDetector(Detector):
             # a window joins the pooled baseline max(count_scales) windows late, and the
             # waiting ones are dropped when an alarm episode starts (as the default's
             # history): the onset of a burst must not inflate the rate or its dispersion
-            self._count_pending.extend(self._kn(v) for v in rows)
+            self._count_pending.extend(rows)
             while len(self._count_pending) > max(self.count_scales):
-                self._counts.append(self._count_pending.popleft())
+                self._counts.append(self._kn(self._count_pending.popleft()))
                 self._priors = None
         self._stats = None
 
@@ -486,11 +651,12 @@ class StreamDetector(Detector):
         v, z, score = self._evaluate(x)
         self._cache = None
         if self._ratio_idx.size:
-            self._recent.append(self._kn(v))
+            self._recent.append(v)
+        alarm = z is not None and self.threshold_.classify(score)
+        self._rate_remember(v, alarm=alarm)
         if z is None:
             self._baseline_add([v])
             return
-        alarm = self.threshold_.classify(score)
         self.threshold_.learn_one(score)
         zd = self._as_dict(z)
         if not alarm:

@@ -11,7 +11,7 @@ from scipy.stats import betabinom
 
 from eventsim.anomaly import StreamDetector
 from eventsim.anomaly.detectors import ConformalKNN
-from eventsim.anomaly.stream_detector import betabinom_z
+from eventsim.anomaly.stream_detector import betabinom_z, count_z
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,52 @@ def test_conformal_knn_delay_and_discard():
     det.discard_pending()
     det.learn_one({"v": 1.0})
     assert len(det._scales[0].calibration) == held  # the new row waits its turn
+
+
+@pytest.mark.parametrize(("k", "mean", "var"), [(0, 40.0, 40.0), (55, 40.0, 40.0), (3, 10.0, 25.0)])
+def test_count_z_is_the_probit_of_the_mid_p_value(k, mean, var):
+    from scipy.stats import nbinom, poisson
+
+    if var <= mean:
+        d = poisson(mean)
+    else:
+        r = mean * mean / (var - mean)
+        d = nbinom(r, r / (r + mean))
+    half = 0.5 * d.pmf(k)
+    lower, upper = d.cdf(k - 1) + half, d.sf(k) + half
+    expected = ndtri(lower) if lower < upper else -ndtri(upper)
+    got = count_z(np.array([float(k)]), np.array([mean]), np.array([var]))[0]
+    assert got == pytest.approx(expected, abs=1e-6)
+
+
+def test_count_z_stays_finite_far_in_the_tail():
+    z = count_z(np.array([0.0, 5000.0]), np.array([2000.0, 50.0]), np.array([2000.0, 60.0]))
+    assert np.isfinite(z).all()
+    assert z[0] < -30
+    assert z[1] > 30
+
+
+def _rate_rows(counts, window_s=60.0):
+    return [{"event_rate_per_s": float(c) / window_s} for c in counts]
+
+
+def test_a_quiet_streams_outage_alarms_and_its_noise_does_not():
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(3.0, 600)  # three records a minute
+    counts[400:415] = 0  # a quarter of an hour without any
+    det = StreamDetector("default", resolutions={"event_rate_per_s": 1 / 60})
+    scores = det.score_learn_many(pl.DataFrame(_rate_rows(counts)))
+    alarms = np.flatnonzero(scores > 0)
+    assert alarms.size
+    assert set(alarms.tolist()) <= set(range(400, 440))
+
+
+def test_the_expected_count_follows_a_ramp():
+    # a ramp of 1 % a window: the baseline's level, carried to now, is not a lagging mean
+    counts = np.round(500.0 * 1.01 ** np.arange(120))
+    det = StreamDetector("null", threshold=1.0, resolutions={"event_rate_per_s": 1 / 60})
+    for x in _rate_rows(counts):
+        det.learn_one(x)
+    nxt = 500.0 * 1.01**120
+    assert abs(det.residuals(_rate_rows([nxt])[0])["event_rate_per_s"]) < 1.0
+    assert det.residuals(_rate_rows([0.6 * nxt])[0])["event_rate_per_s"] < -10

@@ -9,7 +9,8 @@ every phase faults its pages in again and the kernel zeroes them: on the 2-core 
 
 :func:`retained_memory` sets glibc's thresholds for the duration of a block (blocks up to
 32 MB come from the heap, which grows with 64 MB of padding and is not trimmed), then puts
-glibc's defaults back and returns the free memory to the OS (``malloc_trim``): a notebook's
+back the settings the process started with (glibc's defaults, or its ``MALLOC_*_``
+environment variables) and returns the free memory to the OS (``malloc_trim``): a notebook's
 memory goes back down after each run. :func:`keep_freed_memory` sets them for good, for
 sweep workers that run one scenario after the other. Elsewhere than Linux/glibc both do
 nothing. Polars' own allocator (jemalloc) is configured when polars is imported; see
@@ -21,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 __all__ = ["keep_freed_memory", "retained_memory"]
 
@@ -33,9 +35,35 @@ M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
 RETAIN = ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 2**31 - 1), (M_TOP_PAD, 64 << 20))
 #: for a sweep worker, which runs scenarios back to back for its whole life
 KEEP = ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 2**31 - 1), (M_TOP_PAD, 512 << 20))
-#: glibc's defaults, put back after a run (the thresholds then stay fixed: glibc stops
-#: adjusting its mmap threshold once it has been set)
-DEFAULTS = ((M_MMAP_THRESHOLD, 128 << 10), (M_TRIM_THRESHOLD, 128 << 10), (M_TOP_PAD, 0))
+#: glibc's environment variable for each parameter, and its default
+_GLIBC = {
+    M_MMAP_THRESHOLD: ("MALLOC_MMAP_THRESHOLD_", 128 << 10),
+    M_TRIM_THRESHOLD: ("MALLOC_TRIM_THRESHOLD_", 128 << 10),
+    M_TOP_PAD: ("MALLOC_TOP_PAD_", 0),
+}
+
+
+def _startup_settings(environ: Mapping[str, str]) -> tuple[tuple[int, int], ...]:
+    """What the process started with: glibc's ``MALLOC_*_`` variables where set (and
+    numeric), else glibc's defaults.
+
+    Examples
+    --------
+    >>> dict(_startup_settings({"MALLOC_TRIM_THRESHOLD_": "65536"}))[M_TRIM_THRESHOLD]
+    65536
+    >>> dict(_startup_settings({"MALLOC_TOP_PAD_": "lots"}))[M_TOP_PAD]
+    0
+    """
+    out = []
+    for param, (name, default) in _GLIBC.items():
+        value = environ.get(name, "")
+        out.append((param, int(value) if value.isdigit() else default))
+    return tuple(out)
+
+
+#: put back after a run: the settings the process started with (they then stay fixed: glibc
+#: stops adjusting its mmap threshold once it has been set)
+DEFAULTS = _startup_settings(os.environ)
 
 _lock = threading.Lock()
 _depth = 0  # runs in progress (threads of one process share the allocator)

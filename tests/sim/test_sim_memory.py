@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import subprocess
 import sys
 import threading
@@ -133,3 +135,15 @@ def test_a_serial_sweep_keeps_memory_between_its_runs(libc):
     assert seen == [(1, "ok"), (1, "ok")]  # each run() nested in the sweep's block
     assert settings(libc.calls) == _memory.RETAIN + _memory.DEFAULTS  # set once, reset once
     assert [c for c in libc.calls if c[0] == "trim"] == [("trim", 0)]
+
+
+def test_after_a_run_the_process_gets_the_settings_it_started_with():
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "MALLOC_TOP_PAD_": "x"}
+    code = "from eventsim import _memory as m; print(dict(m.DEFAULTS))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    restored = ast.literal_eval(out.stdout)
+    assert restored == {
+        _memory.M_MMAP_THRESHOLD: 128 << 10,  # glibc's default
+        _memory.M_TRIM_THRESHOLD: 65536,  # from the environment (Dask sets this one)
+        _memory.M_TOP_PAD: 0,  # not a number: glibc's default
+    }

@@ -39,7 +39,8 @@ so that it sees what matters:
    negative binomial (:func:`count_z`). Its mean is the baseline's mean carried to the
    pooled windows by the baseline's relative linear trend (a diurnal ramp); its variance
    the Poisson part, the baseline's variance about its trend beyond Poisson's, and the
-   carried level's uncertainty (at least 2 % of it), shared by the ``m`` windows
+   carried level's uncertainty (at least that of a level drifting as a random walk of 2 %
+   per window over the distance it is carried), shared by the ``m`` windows
    (:func:`_expected_counts`). In a pooled sum each window counts at most three of its own
    standard deviations away from its expectation, so that one spike (an hourly restock)
    does not alarm again through the sums of the next quarter hour, while a sustained
@@ -133,8 +134,9 @@ DETECTOR_PARAMS: dict[str, dict[str, object]] = {
 }
 _Z_CLIP = 1e3
 #: Smallest relative spread of a level (2 %): a residual's scale is at least this share of
-#: the baseline's median, and an expected count's level at least this uncertain, so that a
-#: busy stream's slight drift (a few percent, in Poisson units many sigmas) is not news.
+#: the baseline's median, and an expected count's level drifts at least this much per window
+#: (a random walk), so that a busy stream's diurnal ramp (a few percent, in Poisson units
+#: many sigmas) is not news.
 REL_FLOOR = 0.02
 
 
@@ -220,8 +222,9 @@ def _expected_counts(
     level stays positive) where the slope is more than twice its standard error. The variance
     is the sum's Poisson part, the baseline's variance about its trend beyond Poisson's (per
     window: ``m`` times), and the uncertainty of the carried level (its mean's and its
-    slope's standard errors, at least :data:`REL_FLOOR` of the level), shared by the ``m``
-    windows (``m²`` times).
+    slope's standard errors; at least that of a level drifting as a random walk of
+    :data:`REL_FLOOR` of itself per window, over the distance to ``at``), shared by the
+    ``m`` windows (``m²`` times).
 
     Examples
     --------
@@ -250,7 +253,9 @@ def _expected_counts(
         growth = np.ones_like(level)
         uncertain = noise / len(t)
     per = level * growth
-    uncertain = np.maximum(uncertain, (REL_FLOOR * level) ** 2)
+    # the level drifts: a random walk of REL_FLOOR per window (relative), carried over the
+    # distance from the baseline's centre
+    uncertain = np.maximum(uncertain, (REL_FLOOR * level) ** 2 * max(abs(at - t.mean()), 1.0))
     spread = noise - level  # beyond Poisson noise
     return m * per, m * per + growth * growth * (m * spread + m * m * uncertain)
 

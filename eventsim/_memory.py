@@ -108,8 +108,8 @@ def keep_freed_memory() -> bool:
 @contextlib.contextmanager
 def retained_memory() -> Iterator[bool]:
     """Within the block, freed memory is kept for reuse; after the outermost block (of any
-    thread), glibc's defaults are back and free memory is returned to the OS. Yields True if
-    the settings apply (Linux/glibc).
+    thread), the settings the process started with (:data:`DEFAULTS`) are back and free
+    memory is returned to the OS. Yields True if the settings apply (Linux/glibc).
 
     Examples
     --------

@@ -66,6 +66,7 @@ __all__ = [
     "feature_resolutions",
     "feature_schema",
     "features_for",
+    "sample_column",
 ]
 
 #: Topic that live detectors append their alerts to; features never read it.
@@ -287,14 +288,20 @@ def detector_columns(frame: pl.DataFrame) -> list[str]:
     ['event_rate_per_s', 'error_ratio', 'distinct_keys', 'events']
     """
     cols = feature_columns(frame)
-    counts = [RATIO_TRIALS[c] for c in cols if RATIO_TRIALS.get(c) in frame.columns]
-    counts += [
-        n
-        for c in cols
-        for prefix, n in QUANTILE_SAMPLES.items()
-        if c.startswith(prefix) and n in frame.columns
-    ]
-    return [*cols, *dict.fromkeys(counts)]
+    counts = [RATIO_TRIALS.get(c) for c in cols] + [sample_column(c) for c in cols]
+    return [*cols, *dict.fromkeys(n for n in counts if n in frame.columns)]
+
+
+def sample_column(feature: str) -> str | None:
+    """The count column of the values behind a quantile feature (:data:`QUANTILE_SAMPLES`),
+    or None.
+
+    Examples
+    --------
+    >>> sample_column("latency_p99"), sample_column("error_ratio")
+    ('latency_samples', None)
+    """
+    return next((n for prefix, n in QUANTILE_SAMPLES.items() if feature.startswith(prefix)), None)
 
 
 #: Resolution of the error ratio (one percentage point): its noise floor is

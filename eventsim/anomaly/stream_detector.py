@@ -86,7 +86,13 @@ from typing import Protocol
 import numpy as np
 
 from eventsim.anomaly.detectors import DETECTORS, Detector
-from eventsim.anomaly.feature_spec import QUANTILE_SAMPLES, RATE_COUNTS, RATIO_HARM, RATIO_TRIALS
+from eventsim.anomaly.feature_spec import (
+    QUANTILE_SAMPLES,
+    RATE_COUNTS,
+    RATIO_HARM,
+    RATIO_TRIALS,
+    sample_column,
+)
 from eventsim.anomaly.tail import TailDetector
 from eventsim.anomaly.thresholds import FixedThreshold, QuantileThreshold
 from eventsim.exceptions import ConfigError, closest
@@ -435,6 +441,7 @@ class StreamDetector(Detector):
         self._res = np.zeros(0)
         self._ratio_idx = np.zeros(0, dtype=np.int64)  # ratio features with trial counts
         self._trial_keys: tuple[str, ...] = ()
+        self._ratio_sides: list[float] = []  # RATIO_HARM of each ratio with trial counts
         self._quant_idx = np.zeros(0, dtype=np.int64)  # quantile features with sample counts
         self._sample_keys: tuple[str, ...] = ()
         self._rows: deque[np.ndarray] = deque(maxlen=baseline)
@@ -466,12 +473,9 @@ class StreamDetector(Detector):
             ]
             self._ratio_idx = np.array([i for i, _ in pairs], dtype=np.int64)
             self._trial_keys = tuple(t for _, t in pairs)
-            quant = [
-                (i, n)
-                for i, k in enumerate(self._keys)
-                for prefix, n in QUANTILE_SAMPLES.items()
-                if k.startswith(prefix) and n in x
-            ]
+            self._ratio_sides = [RATIO_HARM.get(self._keys[i], 1.0) for i, _ in pairs]
+            quant = [(i, sample_column(k)) for i, k in enumerate(self._keys)]
+            quant = [(i, n) for i, n in quant if n in x]
             self._quant_idx = np.array([i for i, _ in quant], dtype=np.int64)
             self._sample_keys = tuple(n for _, n in quant)
             self._rate_idx = np.array(
@@ -550,9 +554,8 @@ class StreamDetector(Detector):
             self._priors = [
                 _rate_prior(counts[:, 0, j], counts[:, 1, j]) for j in range(self._ratio_idx.size)
             ]
-        recent = [self._kn(r) for r in (*self._recent, v)]
-        keys = self._keys or ()
-        sides = [RATIO_HARM.get(keys[i], 1.0) for i in self._ratio_idx.tolist()]
+        recent = [*self._recent, self._kn(v)]
+        sides = self._ratio_sides
         out = np.zeros(self._ratio_idx.size)
         for j in range(out.size):
             a, b = self._priors[j]
@@ -656,7 +659,7 @@ class StreamDetector(Detector):
         v, z, score = self._evaluate(x)
         self._cache = None
         if self._ratio_idx.size:
-            self._recent.append(v)
+            self._recent.append(self._kn(v))
         alarm = z is not None and self.threshold_.classify(score)
         self._rate_remember(v, alarm=alarm)
         if z is None:

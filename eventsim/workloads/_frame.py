@@ -178,7 +178,11 @@ class EventFrame:
                 continue
             if name in self._dicts:
                 value = self._codes(name, value)
-            elif isinstance(value, np.ndarray) and self.schema[name] in _COMPACT:
+            elif (
+                isinstance(value, np.ndarray)
+                and value.dtype.kind in "iu"  # floats carry NaN for null until build()
+                and self.schema[name] in _COMPACT
+            ):
                 value = value.astype(_COMPACT[self.schema[name]], copy=False)
             cols[name] = value
         self._chunks.append(_Chunk(t, cols))

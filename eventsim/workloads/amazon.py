@@ -29,9 +29,11 @@ inventory_released, stock_received.
 
 Payload columns
 ---------------
-order_id : String (null on stock_received), customer : String (``c<id>``; null on
-stock_received), region : Enum, fc : Enum (null for digital orders), sku : String,
-qty : Int32 (units), amount_usd : Float64 (on payment events only).
+order_id : Int64 (the order number; the key ``o<order_id>``; null on stock_received),
+customer : Int64 (customer number; null on stock_received), region : Enum, fc : Enum (null
+for digital orders), sku : Int32 (catalogue index, 0 the most popular; null for gift cards),
+qty : Int32 (units), amount_usd : Float64 (on payment events only). Identifiers in the
+payload are numbers, as in an order-management database; only the keys are strings.
 
 Inventory ledger (exact): for each (fc, sku), ``initial + Σ stock_received − Σ reserved +
 Σ released ≥ 0`` at every time, and ``reserved = released + shipped + held`` where ``held``
@@ -43,9 +45,10 @@ Incidents (``intensity`` meaning)
 ---------------------------------
 outage (target a topic or region; fraction of its events lost), latency_regression (target
 stage reservation | payment | shipping | delivery; delay multiplier for steps starting in the
-window), error_burst (target payment; decline probability in the window; affected = declined
-order ids), card_testing (target payments; ``intensity`` × 1 order/s of $1–5 gift cards from
-``ceil(3 × intensity)`` accounts, 85 % declined; affected = the attacking customers).
+window), error_burst (target payment; decline probability in the window; affected = the
+declined orders' keys ``o<order_id>``), card_testing (target payments; ``intensity`` × 1
+order/s of $1–5 gift cards from ``ceil(3 × intensity)`` accounts, 85 % declined; affected =
+the attacking customers' numbers, as text).
 """
 
 from __future__ import annotations
@@ -95,11 +98,11 @@ TOPIC_OF = {
 TOPICS = ("orders", "payments", "inventory")
 TOPIC_ORDER = {topic: tuple(t for t in TYPES if TOPIC_OF[t] == topic) for topic in TOPICS}
 PAYLOAD_SCHEMA: dict[str, pl.DataType] = {
-    "order_id": pl.String(),
-    "customer": pl.String(),
+    "order_id": pl.Int64(),
+    "customer": pl.Int64(),
     "region": pl.Enum([r.name for r in REGIONS]),
     "fc": pl.Enum(FCS),
-    "sku": pl.String(),
+    "sku": pl.Int32(),
     "qty": pl.Int32(),
     "amount_usd": pl.Float64(),
 }
@@ -277,7 +280,7 @@ class Amazon(Workload):
             elif spec.kind == "error_burst" and i in burst:
                 affected = [f"o{j}" for j in np.flatnonzero(burst[i] & ok)]
             elif spec.kind == "card_testing":
-                affected = [f"c{j}" for j in attackers[i]]
+                affected = [str(j) for j in attackers[i]]
             rows.append((spec, target, affected))
         return WorkloadOutput(events, incidents_frame(rows))
 
@@ -352,8 +355,6 @@ class Amazon(Workload):
         amount = np.round(cols["price"] * cols["qty"], 2)
         n_orders = len(cols["t"])
         orders = format_keys("o", np.arange(n_orders))
-        customers = format_keys("c", cols["customer"])
-        skus = pl.concat([format_keys("sku-", np.arange(p.n_skus)), pl.Series(["gift-card"])])
         pair_keys = _pair_keys(p.n_skus)
         keys = pl.concat([orders, pair_keys])  # order keys, then inventory keys
         digital = cols["digital"][idx]
@@ -369,11 +370,11 @@ class Amazon(Workload):
             Labels(code, TYPES),
             Labels(key, keys),
             size,
-            order_id=Labels(idx, orders),
-            customer=Labels(idx, customers),
+            order_id=idx,
+            customer=cols["customer"][idx],
             region=Labels(region, regions),
             fc=Labels(fc, FCS),
-            sku=Labels(np.where(digital, p.n_skus, sku), skus),
+            sku=np.where(digital, np.nan, sku),
             qty=cols["qty"][idx],
             amount_usd=np.where(paid, amount[idx], np.nan),
         )
@@ -386,7 +387,7 @@ class Amazon(Workload):
             200,
             region=Labels(fc_r, regions),
             fc=Labels(fc_r, FCS),
-            sku=Labels(sku_r, skus),
+            sku=sku_r,
             qty=q_r,
         )
         return ef.build()

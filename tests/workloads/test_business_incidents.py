@@ -56,7 +56,8 @@ def test_amazon_error_burst_labels_exactly_the_declines_in_window():
     declined = in_window(out.events, 300.0, 500.0).filter(
         pl.col("event_type") == "payment_declined"
     )
-    assert sorted(declined["order_id"].to_list()) == out.incidents["affected"][0].sort().to_list()
+    assert sorted(declined["key"].to_list()) == out.incidents["affected"][0].sort().to_list()
+    assert declined.select((pl.col("key") == pl.format("o{}", "order_id")).all()).item()
     paid = in_window(out.events, 300.0, 500.0).filter(
         pl.col("event_type").is_in(["payment_declined", "payment_authorized"])
     )
@@ -81,7 +82,7 @@ def test_amazon_card_testing():
     out = Amazon({"n_skus": 500}, (spec,)).generate(600.0, RngStreams(5))
     bots = out.incidents["affected"][0].to_list()
     assert len(bots) == 6
-    theirs = out.events.filter(pl.col("customer").is_in(bots))
+    theirs = out.events.filter(pl.col("customer").cast(pl.String).is_in(bots))
     placed = theirs.filter(pl.col("event_type") == "order_placed")
     assert placed["timestamp_s"].min() >= 200.0
     assert placed["timestamp_s"].max() < 300.0

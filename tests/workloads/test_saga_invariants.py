@@ -85,7 +85,7 @@ def test_amazon_order_sagas(seed, decline, cancel, burst):
     inv = ev.filter(pl.col("event_type").is_in(list(sign))).with_columns(
         delta=pl.col("event_type").replace_strict(sign, return_dtype=pl.Int64) * pl.col("qty"),
         fc_i=pl.col("fc").replace_strict(fcs, return_dtype=pl.Int64),
-        sku_i=pl.col("sku").str.slice(4).cast(pl.Int64),
+        sku_i=pl.col("sku").cast(pl.Int64),
     )
     inv = inv.with_columns(
         start=pl.Series(initial[inv["fc_i"].to_numpy(), inv["sku_i"].to_numpy()])

@@ -108,11 +108,11 @@ def _uniform(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) ->
 
 def _amazon(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     ev = ev.filter(pl.col("customer").is_not_null())
-    cart = pl.lit("cart/") + pl.col("customer")
+    cart = pl.format("cart/c{}", "customer")
     writes = ev.filter(pl.col("event_type").is_in(["order_placed", "cancellation_requested"]))
     w = writes.select(
         pl.col("timestamp_s").alias("time_s"),
-        pl.col("customer").alias("actor"),
+        pl.format("c{}", "customer").alias("actor"),
         pl.lit("write").alias("op"),
         cart.alias("key"),
     )

@@ -78,7 +78,7 @@ def drive(
             "location_ping",
             Labels(d, names),
             120,
-            driver=Labels(d, names),
+            driver=d,
             cell=Labels(cell, cells),
             x_m=x,
             y_m=y,

@@ -11,8 +11,9 @@ nearly sorted times) and gathers each string column from its dictionaries in one
 Columns with a fixed vocabulary come out as ``pl.Enum`` (dictionary-encoded; the event log
 interns their few categories instead of hashing a million strings): ``topic`` and
 ``event_type`` when the frame is given the workload's ``topics``, and payload columns that
-the workload documents as an Enum (regions, stages, ...). Identifiers and catalogues whose
-size depends on parameters (member keys, titles, cells) stay ``pl.String``.
+the workload documents as an Enum (regions, stages, ...). Keys and names whose number
+depends on parameters (member keys, cells) stay ``pl.String``; payload identifiers are plain
+integer columns.
 """
 
 from __future__ import annotations
@@ -253,13 +254,16 @@ class EventFrame:
                     for n, v in zip(sizes, values, strict=True)
                 ]
                 flat = np.concatenate(parts)
-                if name in self._dicts:
-                    flat = np.where(flat < 0, null, flat).astype(np.uint32)
+                if name in self._dicts and not _is_enum(self.schema[name]):
+                    if flat.dtype.itemsize < 4:  # room for the null code
+                        flat = flat.astype(np.int32)
+                    flat[flat < 0] = null  # (Enum columns: code -1 picks lut's last, null)
+                    flat = flat.astype(np.uint32, copy=False)
             else:
                 flat = np.array([null if v is None else v for v in values])
             if _is_enum(self.schema[name]):
                 enums[name], lut = self._categories(name)
-                flat = lut[flat]
+                flat = lut[flat]  # already the Enum's physical width
             if full:
                 raw[name] = flat
             else:
@@ -277,7 +281,7 @@ class EventFrame:
             col = pl.col(name)
             if name in enums:
                 size = len(enums[name].categories)
-                physical = _physical(size)
+                physical = _physical(size)[1]
                 exprs.append(pl.when(col < size).then(col).cast(physical).cat.to(enums[name]))
             elif name not in frame.columns:
                 exprs.append(pl.lit(None, dtype=dtype).alias(name))
@@ -304,16 +308,17 @@ class EventFrame:
             raise ValueError(msg)
         size = len(position)
         lut = [size if v is None else position[v] for v in names]
-        return dtype, np.array([*lut, size], dtype=np.uint32)
+        return dtype, np.array([*lut, size], dtype=_physical(size)[0])
 
 
-def _physical(n_categories: int) -> pl.DataType:
-    """The physical integer type polars uses for an Enum of ``n_categories`` categories."""
+def _physical(n_categories: int) -> tuple[type[np.unsignedinteger], pl.DataType]:
+    """The physical integer type (numpy, polars) of an Enum of ``n_categories`` categories
+    (one more code, ``n_categories``, stands for null while frames are built)."""
     if n_categories < 2**8:
-        return pl.UInt8()
+        return np.uint8, pl.UInt8()
     if n_categories < 2**16:
-        return pl.UInt16()
-    return pl.UInt32()
+        return np.uint16, pl.UInt16()
+    return np.uint32, pl.UInt32()
 
 
 def _is_enum(dtype: pl.DataType) -> bool:

@@ -48,7 +48,7 @@ stage reservation | payment | shipping | delivery; delay multiplier for steps st
 window), error_burst (target payment; decline probability in the window; affected = the
 declined orders' keys ``o<order_id>``), card_testing (target payments; ``intensity`` × 1
 order/s of $1–5 gift cards from ``ceil(3 × intensity)`` accounts, 85 % declined; affected =
-the attacking customers' numbers, as text).
+the attacking customers ``c<customer>``).
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ class Amazon(Workload):
             elif spec.kind == "error_burst" and i in burst:
                 affected = [f"o{j}" for j in np.flatnonzero(burst[i] & ok)]
             elif spec.kind == "card_testing":
-                affected = [str(j) for j in attackers[i]]
+                affected = [f"c{j}" for j in attackers[i]]
             rows.append((spec, target, affected))
         return WorkloadOutput(events, incidents_frame(rows))
 

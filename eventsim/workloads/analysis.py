@@ -181,8 +181,9 @@ class Funnel:
     entity
         What moves through the funnel (``trip``, ``order``, ...), for labels.
     id_columns
-        Column(s) naming the entity. Two columns name an unordered pair (a connection between
-        two members is the same whichever of them acts).
+        Column(s) naming the entity, as names or expressions. Two name an unordered pair (a
+        connection between two members is the same whichever of them acts), so both must
+        give the entity in the same form (linkedin: its member number as the key ``m<id>``).
     steps
         Event types of the happy path, in order; the last one completes the entity.
     exits
@@ -195,7 +196,7 @@ class Funnel:
     """
 
     entity: str
-    id_columns: tuple[str, ...]
+    id_columns: tuple[str | pl.Expr, ...]
     steps: tuple[str, ...]
     exits: tuple[str, ...] = ()
 
@@ -237,7 +238,7 @@ FUNNELS: dict[str, Funnel] = {
     ),
     "linkedin": Funnel(
         "connection",
-        ("member", "key"),
+        (pl.format("m{}", "member"), "key"),
         ("connection_requested", "connection_accepted"),
     ),
 }
@@ -291,16 +292,17 @@ def saga_funnel(events: pl.DataFrame, workload: str | Funnel) -> pl.DataFrame:
      ('match_failed', 'exit', 1), ('(open)', 'open', 1)]
     """
     funnel = _funnel(workload)
-    cols = list(funnel.id_columns)
-    _require(events, [*cols, "event_type"], f"saga_funnel({funnel.entity})")
+    cols = [pl.col(c) if isinstance(c, str) else c for c in funnel.id_columns]
+    names = [n for c in cols for n in c.meta.root_names()]
+    _require(events, [*names, "event_type"], f"saga_funnel({funnel.entity})")
     if len(cols) == 1:
-        entity = pl.col(cols[0])
+        entity = cols[0]
     else:
         entity = pl.concat_str(pl.min_horizontal(cols), pl.max_horizontal(cols), separator="|")
     states = [*funnel.steps, *funnel.exits]
     reached = (
         events.lazy()
-        .filter(pl.col("event_type").is_in(states), *(pl.col(c).is_not_null() for c in cols))
+        .filter(pl.col("event_type").is_in(states), *(c.is_not_null() for c in cols))
         .select(entity.alias("entity"), pl.col("event_type").alias("state"))
         .unique()
         .collect()

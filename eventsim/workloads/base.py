@@ -25,7 +25,7 @@ String columns may come dictionary-encoded as ``pl.Enum`` (:data:`BASE_SCHEMA` l
 as String): the business workloads return ``topic`` and ``event_type`` as Enums of their
 declared ``topics`` and event types, and fixed vocabularies among their payload columns
 (regions, pipeline stages, ...) as documented in their ``payload_schema``; the synthetic
-workload returns ``topic``, ``key`` and ``event_type`` as Enums. Identifiers stay String. The
+workload returns ``topic``, ``key`` and ``event_type`` as Enums. Keys stay String. The
 event log stores either as the same dictionary codes, so ``RunResult.events`` (read back
 from the log) has String columns whatever the workload returned; cast an Enum with
 ``.cast(pl.String)`` where plain strings are needed.
@@ -33,7 +33,10 @@ from the log) has String columns whatever the workload returned; cast an Enum wi
 Incidents frame (labelled ground truth)
 ---------------------------------------
 kind : String, start_s : Float64, end_s : Float64, target : String (topic, region, cell or
-stage), affected : List(String) (keys, cells or titles affected; empty when it is the target).
+stage), affected : List(String) (the affected entities as keys ``<prefix><id>``: orders
+``o<order_id>``, drivers ``d<driver>``, members ``m<member>``, ...; empty when it is the
+target). Payload identifiers are numbers (``order_id``, ``driver``, ``member``, ...); keys
+are strings, so an entity's key is its prefix and number (``pl.format("d{}", "driver")``).
 """
 
 from __future__ import annotations

@@ -21,10 +21,12 @@ profiles (key member): profile_updated. messages (key recipient): message_sent.
 
 Payload columns
 ---------------
-member : String (acting member ``m<id>``), post_id : String, author : String (post author),
+member : Int64 (acting member; its key is ``m<member>``), post_id : Int64 (the key
+``p<post_id>``), author : Int64 (post author),
 region : Enum (acting member's region), followers : Int64 (broadcaster's followers, on
 posts/shares and fanout_capped), delivery_delay_s : Float64 (feed_item_added and
-feed_delivery_failed: seconds from the broadcast to this delivery).
+feed_delivery_failed: seconds from the broadcast to this delivery). Identifiers in the payload
+are numbers; only the keys are strings.
 
 Incidents (``intensity`` meaning)
 ---------------------------------
@@ -69,9 +71,9 @@ TOPIC_OF = {
     "message_sent": "messages",
 }
 PAYLOAD_SCHEMA: dict[str, pl.DataType] = {
-    "member": pl.String(),
-    "post_id": pl.String(),
-    "author": pl.String(),
+    "member": pl.Int64(),
+    "post_id": pl.Int64(),
+    "author": pl.Int64(),
     "region": pl.Enum(REGION_NAMES),
     "followers": pl.Int64(),
     "delivery_delay_s": pl.Float64(),
@@ -208,7 +210,7 @@ class LinkedIn(Workload):
             author = np.insert(author, at, int(np.argmax(followers)))
         m_names = format_keys("m", np.arange(n))
         self._names = {"m": m_names, "p": format_keys("p", np.arange(len(t_post)))}
-        self._names["a"] = m_names.gather(author)
+        self._author = author
         self._add(ef, t_post, "posts", "post_created", author, np.arange(len(t_post)), author)
         # sessions of actions over recent posts
         acts = self._sessions(ef, t_post, author, duration_s, rngs("linkedin.sessions"))
@@ -269,9 +271,9 @@ class LinkedIn(Workload):
             event_type,
             self._labels(*key),
             900 if broadcast else 250,
-            member=self._labels("m", member),
-            post_id=None if post is None else self._labels("p", post),
-            author=None if post is None else Labels(post, self._names["a"]),
+            member=member,
+            post_id=post,
+            author=None if post is None else self._author[post],
             region=Labels(np.where(human, region_of[np.minimum(member, n - 1)], 0), REGION_NAMES),
             followers=np.where(human, followers[np.minimum(member, n - 1)], 0)
             if broadcast

@@ -5,7 +5,7 @@ start playback sessions as a non-homogeneous Poisson process; each session picks
 Zipf popularity, watches for a lognormal time (mean ``mean_watch_s``), sends a ``heartbeat``
 every ``heartbeat_interval_s`` of playback, and pauses (then resumes), seeks and switches
 bitrate as Poisson events; pauses stretch the session's wall-clock time. A "new release"
-flash crowd adds sessions, all on the new title ``t<n_titles>``, shaped by a :class:`Spike`
+flash crowd adds sessions, all on the new title (index ``n_titles``), shaped by a :class:`Spike`
 starting at ``release_at_s`` (``"auto"``: halfway through the run; None: no release crowd;
 see :mod:`~eventsim.workloads.spikes`).
 
@@ -23,10 +23,11 @@ login, login_failed, password_changed, email_changed, device_added.
 
 Payload columns
 ---------------
-title : String (``t<rank-1>``, rank 1 the most popular), region : Enum, position_s :
+title : Int32 (catalogue index ``rank - 1``, 0 the most popular), region : Enum, position_s :
 Float64 (playback position), bitrate_kbps : Int32, stage : Enum (encode | package |
 publish), resolution : Enum, codec : Enum, attempt : Int32 (1-based),
-stage_duration_s : Float64 (on completed/failed stages).
+stage_duration_s : Float64 (on completed/failed stages). Identifiers in the payload are
+numbers; only the keys are strings.
 
 Incidents (``intensity`` meaning)
 ---------------------------------
@@ -71,7 +72,7 @@ PLAYBACK = ("play_start", "heartbeat", "pause", "resume", "seek", "bitrate_switc
 ACCOUNT = ("login", "login_failed", "password_changed", "email_changed", "device_added")
 BITRATES_KBPS = np.array([235, 750, 1750, 3000, 5800, 8000, 16000])
 PAYLOAD_SCHEMA: dict[str, pl.DataType] = {
-    "title": pl.String(),
+    "title": pl.Int32(),
     "region": pl.Enum([r.name for r in REGIONS]),
     "position_s": pl.Float64(),
     "bitrate_kbps": pl.Int32(),
@@ -306,14 +307,13 @@ class Netflix(Workload):
         rate = bitrate[sess].astype(np.int32)
         switch = np.flatnonzero(code == 5)
         rate[switch] = BITRATES_KBPS[rng.integers(0, len(BITRATES_KBPS), len(switch))]
-        titles = format_keys("t", np.arange(p.n_titles + 1))
         ef.add(
             ts,
             "playback",
             Labels(code, PLAYBACK),
             Labels(sess, format_keys("m", member)),
             np.where(code == 1, np.int32(180), np.int32(400)),
-            title=Labels(title.astype(np.int32)[sess], titles),
+            title=title.astype(np.int32)[sess],
             region=Labels(region.astype(np.int8)[sess], [r.name for r in REGIONS]),
             position_s=np.round(pos, 3),
             bitrate_kbps=rate,

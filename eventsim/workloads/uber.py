@@ -31,10 +31,12 @@ driver_locations (key driver ``d<id>``): location_ping. surge (key cell): surge_
 
 Payload columns
 ---------------
-trip_id : String, rider : String, driver : String (from the match on), cell : String
-(``c<x>_<y>``), x_m, y_m : Float64 (pings, metres), surge_multiplier : Float64 (surge
+trip_id : Int64 (trip number; the key ``t<trip_id>``), rider : Int64 (rider number), driver :
+Int64 (driver number, the key ``d<driver>`` of its pings; on trip events from the match on),
+cell : String (``c<x>_<y>``), x_m, y_m : Float64 (pings, metres), surge_multiplier : Float64 (surge
 events and requests), amount_usd : Float64 (payment events; the hold is either captured or
-released, so per trip authorized = captured + released).
+released, so per trip authorized = captured + released). Identifiers in the payload are
+numbers; only the keys are strings.
 
 Incidents (``intensity`` meaning)
 ---------------------------------
@@ -93,9 +95,9 @@ TYPES = (
 PAYMENTS = ("payment_authorized", "payment_declined", "authorization_released", "payment_captured")
 TERMINAL = ("trip_completed", "trip_cancelled", "trip_rejected", "trip_unfulfilled")
 PAYLOAD_SCHEMA: dict[str, pl.DataType] = {
-    "trip_id": pl.String(),
-    "rider": pl.String(),
-    "driver": pl.String(),
+    "trip_id": pl.Int64(),
+    "rider": pl.Int64(),
+    "driver": pl.Int64(),
     "cell": pl.String(),
     "x_m": pl.Float64(),
     "y_m": pl.Float64(),
@@ -386,9 +388,9 @@ class Uber(Workload):
                 Labels(code[m], TYPES),
                 Labels(i, trips),
                 np.where(code[m] == 0, 450, 250),
-                trip_id=Labels(i, trips),
-                rider=Labels.keys("r", (i * 2654435761) % p.n_riders),
-                driver=Labels.keys("d", np.where(matched[m], driver_of[i], -1)),
+                trip_id=i,
+                rider=(i * 2654435761) % p.n_riders,
+                driver=np.where(matched[m], driver_of[i], np.nan),
                 cell=Labels(cell[i], cells),
                 surge_multiplier=np.where(code[m] == 0, surge_at[i], np.nan),
                 amount_usd=np.where(pay[m], fare[i], np.nan),

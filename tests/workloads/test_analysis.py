@@ -169,7 +169,7 @@ def test_funnel_of_no_events_has_zero_shares():
 def test_connection_funnel_pairs_members_in_either_order():
     ev = pl.DataFrame(
         {
-            "member": ["m1", "m2", "m3", "m1"],
+            "member": [1, 2, 3, 1],
             "key": ["m2", "m1", "m1", "m4"],
             "event_type": [
                 "connection_requested",

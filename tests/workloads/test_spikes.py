@@ -56,7 +56,7 @@ def test_netflix_auto_is_halfway():
     params, at, _ = SPIKES["netflix"]
     assert_frame_equal(events("netflix", params), events("netflix", params | {at: 600.0}))
     ev = events("netflix", params | {at: None})
-    assert ev.filter(pl.col("title") == f"t{get_workload('netflix').Params().n_titles}").is_empty()
+    assert ev.filter(pl.col("title") == get_workload("netflix").Params().n_titles).is_empty()
 
 
 @pytest.mark.parametrize("name", sorted(SPIKES))

@@ -132,9 +132,9 @@ def _amazon(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> 
 def _linkedin(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     updates = ev.filter(pl.col("event_type") == "profile_updated").select(
         pl.col("timestamp_s").alias("time_s"),
-        pl.col("member").alias("actor"),
+        pl.format("m{}", "member").alias("actor"),
         pl.lit("write").alias("op"),
-        (pl.lit("profile/") + pl.col("member")).alias("key"),
+        pl.format("profile/m{}", "member").alias("key"),
     )
     own = updates.with_columns(
         (pl.col("time_s") + rng.exponential(1.0, updates.height)).alias("time_s"),
@@ -144,9 +144,9 @@ def _linkedin(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -
         pl.col("event_type").is_in(["post_liked", "comment_added"]) & pl.col("author").is_not_null()
     ).select(
         pl.col("timestamp_s").alias("time_s"),
-        pl.col("member").alias("actor"),
+        pl.format("m{}", "member").alias("actor"),
         pl.lit("read").alias("op"),
-        (pl.lit("profile/") + pl.col("author")).alias("key"),
+        pl.format("profile/m{}", "author").alias("key"),
     )
     feed = ev.filter(
         (pl.col("event_type") == "feed_item_added") & pl.col("author").is_not_null()
@@ -154,7 +154,7 @@ def _linkedin(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -
         pl.col("timestamp_s").alias("time_s"),
         pl.col("key").alias("actor"),
         pl.lit("read").alias("op"),
-        (pl.lit("profile/") + pl.col("author")).alias("key"),
+        pl.format("profile/m{}", "author").alias("key"),
     )
     return pl.concat([updates, own, engaged, feed])
 
@@ -170,9 +170,9 @@ def _uber(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl
         (pl.col("event_type") == "trip_matched") & pl.col("driver").is_not_null()
     ).select(
         pl.col("timestamp_s").alias("time_s"),
-        pl.col("rider").alias("actor"),
+        pl.format("r{}", "rider").alias("actor"),
         pl.lit("read").alias("op"),
-        (pl.lit("driver/") + pl.col("driver")).alias("key"),
+        pl.format("driver/d{}", "driver").alias("key"),
     )
     polls = pl.concat([matched.with_columns(pl.col("time_s") + 2.0 * k) for k in range(5)]).filter(
         pl.col("time_s") < config.duration_s

@@ -88,15 +88,18 @@ class Producer:
         valid = {k.removesuffix(".valid"): v for k, v in enc.items() if k.endswith(".valid")}
         cols = {k: v for k, v in enc.items() if "." not in k}
         self.key_codes = cols["key"]
-        if n_topics == 1:
-            partition = log.partitions_for_codes(cols["key"], log.create_topic(self.topic_names[0]))
+        topics = [log.create_topic(name) for name in self.topic_names]
+        # a keyed record's partition depends on its topic only through the partition count
+        one_pass = len({len(t.partitions) for t in topics}) == 1 and (
+            n_topics == 1 or bool((cols["key"] >= 0).all())
+        )
+        if one_pass:
+            partition = log.partitions_for_codes(cols["key"], topics[0])
         else:
             partition = np.empty(n, dtype=np.int64)
-            for code, name in enumerate(self.topic_names):
+            for code in range(n_topics):
                 mask = topic_code == code
-                partition[mask] = log.partitions_for_codes(
-                    cols["key"][mask], log.create_topic(name)
-                )
+                partition[mask] = log.partitions_for_codes(cols["key"][mask], topics[code])
         ready = cols["timestamp_s"] / cfg.linger_s  # the end of each record's linger window
         np.floor(ready, out=ready)
         ready += 1

@@ -62,9 +62,15 @@ def reserve_stock(
     phys = ~orders["digital"]
     ok = np.ones(len(t_res), dtype=bool)
     todo = np.flatnonzero(phys & (t_res < duration_s))
+    # by (cycle, pair, time): a stable sort by time (nearly sorted already), then a stable
+    # sort by the combined (cycle, pair) key (a radix sort when it fits 16 bits)
+    todo = todo[np.argsort(t_res[todo], kind="stable")]
     cyc = np.floor(t_res[todo] / period_s).astype(np.int64)
-    todo = todo[np.lexsort((t_res[todo], pair[todo], cyc))]
-    cyc = np.sort(cyc)
+    key = cyc * len(target) + pair[todo]
+    if key.shape[0] and key.max() < 2**16:
+        key = key.astype(np.uint16)
+    by_key = np.argsort(key, kind="stable")
+    todo, cyc = todo[by_key], cyc[by_key]
     rel_cyc = np.floor(np.minimum(release_t, 1e18) / period_s)
     receipts: list[tuple[np.ndarray, ...]] = []
     n_cycles = int(np.ceil(duration_s / period_s))

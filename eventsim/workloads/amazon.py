@@ -339,8 +339,8 @@ class Amazon(Workload):
         rng: np.random.Generator,
         duration_s: float,
     ) -> pl.DataFrame:
-        """Build the events frame: the sagas' events (grouped by topic, so that ties in time
-        keep the topic order orders, payments, inventory), then the replenishments."""
+        """Build the events frame: the sagas' events (ties in time keep the saga's order),
+        then the replenishments."""
         p = self.params
         ef = EventFrame(PAYLOAD_SCHEMA, until_s=duration_s, topics=self.topics)
         regions = [r.name for r in REGIONS]
@@ -348,9 +348,6 @@ class Amazon(Workload):
         placed = code == 0
         size[placed] = lognormal_sizes(rng, int(placed.sum()), median=900, sigma=0.5)
         topic_code = np.array([TOPICS.index(TOPIC_OF[t]) for t in TYPES], dtype=np.int8)[code]
-        by_topic = np.argsort(topic_code, kind="stable")
-        idx, ts, code, size = idx[by_topic], ts[by_topic], code[by_topic], size[by_topic]
-        topic_code = topic_code[by_topic]
         paid = np.isin(code, [TYPES.index(t) for t in TOPIC_ORDER["payments"]])
         amount = np.round(cols["price"] * cols["qty"], 2)
         n_orders = len(cols["t"])

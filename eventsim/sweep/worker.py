@@ -153,15 +153,20 @@ def worker_env() -> dict[str, str]:
     side by side slow each other down (the pages are zeroed by the kernel: memory bandwidth).
     Workers keep freed pages for ``JEMALLOC_DECAY_MS`` instead (jemalloc's own default),
     long enough for the next run to reuse them; an idle worker still gives them back.
+    ``NUMPY_MADVISE_HUGEPAGE=0``: numpy does not ask for transparent huge pages in a worker
+    (see :mod:`eventsim._memory`; a run turns it off for its length anyway).
 
     Examples
     --------
     >>> worker_env()["_RJEM_MALLOC_CONF"].endswith("dirty_decay_ms:10000,muzzy_decay_ms:10000")
     True
+    >>> worker_env()["NUMPY_MADVISE_HUGEPAGE"]
+    '0'
     """
     keep = f"dirty_decay_ms:{JEMALLOC_DECAY_MS},muzzy_decay_ms:{JEMALLOC_DECAY_MS}"
     current = os.environ.get("_RJEM_MALLOC_CONF")
-    return {"_RJEM_MALLOC_CONF": f"{current},{keep}" if current else keep}
+    jemalloc = f"{current},{keep}" if current else keep
+    return {"_RJEM_MALLOC_CONF": jemalloc, "NUMPY_MADVISE_HUGEPAGE": "0"}
 
 
 #: Dask configuration for sweep workers: a worker's statistical profiler samples the running

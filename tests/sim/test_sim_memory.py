@@ -30,8 +30,28 @@ class FakeLibc:
         return 1
 
 
+class FakeHugepages:
+    """Stands for numpy's ``_set_madvise_hugepage`` (returns the previous setting)."""
+
+    def __init__(self, on: bool = True) -> None:
+        self.on = on
+        self.calls: list[bool] = []
+
+    def __call__(self, enabled: bool) -> bool:
+        before, self.on = self.on, enabled
+        self.calls.append(enabled)
+        return before
+
+
 @pytest.fixture
-def libc(monkeypatch):
+def hugepages(monkeypatch):
+    fake = FakeHugepages()
+    monkeypatch.setattr(_memory, "_HUGEPAGES", fake)
+    return fake
+
+
+@pytest.fixture
+def libc(monkeypatch, hugepages):
     fake = FakeLibc()
     monkeypatch.setattr(_memory, "_LIBC", fake)
     monkeypatch.setattr(_memory, "_kept", False)
@@ -53,6 +73,24 @@ def test_settings_hold_for_the_outermost_block_then_defaults_and_trim(libc):
     assert settings(libc.calls) == _memory.RETAIN + _memory.DEFAULTS
     assert libc.calls[-1] == ("trim", 0)
     assert _memory._depth == 0
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_numpy_asks_for_no_huge_pages_within_the_outermost_block(libc, hugepages, before):
+    hugepages.on = before
+    with _memory.retained_memory():
+        assert hugepages.on is False
+        with _memory.retained_memory():
+            pass
+        assert hugepages.calls == [False]  # the nested block changes nothing
+    assert hugepages.on is before
+    assert hugepages.calls == [False, before]
+
+
+def test_numpy_huge_pages_come_back_when_the_run_fails(libc, hugepages):
+    with pytest.raises(RuntimeError), _memory.retained_memory():
+        raise RuntimeError("boom")
+    assert hugepages.on is True
 
 
 def test_defaults_come_back_even_when_the_run_fails(libc):
@@ -81,12 +119,14 @@ def test_threads_share_one_block(libc):
     assert settings(libc.calls) == _memory.RETAIN + _memory.DEFAULTS
 
 
-def test_a_worker_that_keeps_memory_is_never_reset(libc):
+def test_a_worker_that_keeps_memory_is_never_reset(libc, hugepages):
     assert _memory.keep_freed_memory()
     with _memory.retained_memory() as kept:
         assert kept
     assert settings(libc.calls) == _memory.KEEP
     assert not any(kind == "trim" for kind, *_ in libc.calls)
+    assert hugepages.on is False
+    assert hugepages.calls == [False]
 
 
 def test_without_glibc_nothing_is_called(monkeypatch):
@@ -122,6 +162,22 @@ def test_glibc_accepts_every_setting():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="huge pages: Linux only")
+@pytest.mark.parametrize(("env", "after"), [("1", "True"), ("0", "False")])
+def test_numpy_huge_pages_are_off_during_a_run_and_as_before_after(env, after):
+    code = (
+        "from numpy._core.multiarray import _get_madvise_hugepage as on\n"
+        "from eventsim import _memory as m\n"
+        "with m.retained_memory(): print(on())\n"
+        "print(on())"
+    )
+    env = {**os.environ, "NUMPY_MADVISE_HUGEPAGE": env}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split() == ["False", after]
 
 
 def test_a_serial_sweep_keeps_memory_between_its_runs(libc):

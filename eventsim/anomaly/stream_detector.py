@@ -64,7 +64,14 @@ so that it sees what matters:
    escapes keep this from locking up: a level that persists ``persist`` windows becomes the
    new baseline (a new normal), and an alarmed residual vector close (within ``similarity``
    of its norm) to alarmed ones from ``recur`` *other* episodes is learned (a pattern that
-   keeps coming back, such as a restock every hour, stops being news).
+   keeps coming back, such as a restock every hour, stops being news). An alarmed window
+   the wrapped detector does not learn is still *observed* by it when it can
+   (``observe_one``): its scans over the last 4 and 16 windows run over the stream's latest
+   windows, not over the last ones it learned. Otherwise the few windows of an incident
+   learned through the recurrence escape stayed in every later scan for as long as
+   nothing was learned, and nothing was, since every scan alarmed: linkedin's feed stayed
+   in one alarm episode for the 2.5 hours from a latency regression to the next error
+   burst, which was missed.
 
 4. **One alarm per episode.** An episode is a run of consecutive alarmed windows; only its
    first window is reported (``dedupe=True``), as an alerting system pages once per
@@ -677,16 +684,21 @@ class StreamDetector(Detector):
                 self._count_pending.clear()
                 if discard is not None:
                     discard()
-            self._quarantine_learn(z, zd, new_episode=not self._alarmed)
+            learned = self._quarantine_learn(z, zd, new_episode=not self._alarmed)
+            observe = getattr(self.inner_, "observe_one", None)
+            if not learned and observe is not None:
+                observe(zd)  # its later multi-window scans still see this window
             self._run.append(v)
             if len(self._run) == self.persist:
                 self._baseline_add(list(self._run))
                 self._run.clear()
         self._alarmed = alarm
 
-    def _quarantine_learn(self, z: np.ndarray, zd: dict[str, float], *, new_episode: bool) -> None:
-        """Learn an alarmed vector if similar ones were alarmed in ``recur`` other episodes."""
+    def _quarantine_learn(self, z: np.ndarray, zd: dict[str, float], *, new_episode: bool) -> bool:
+        """Learn an alarmed vector if similar ones were alarmed in ``recur`` other episodes
+        (True if it was)."""
         self._episode += new_episode
+        learned = False
         if self._quarantine:
             past = np.asarray([q for q, _ in self._quarantine])
             episodes = np.asarray([e for _, e in self._quarantine])
@@ -695,4 +707,6 @@ class StreamDetector(Detector):
             near = (dist <= self.similarity * norm) & (episodes != self._episode)
             if np.unique(episodes[near]).shape[0] >= self.recur:
                 self.inner_.learn_one(zd)
+                learned = True
         self._quarantine.append((z, self._episode))
+        return learned

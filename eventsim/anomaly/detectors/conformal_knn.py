@@ -283,6 +283,28 @@ class ConformalKNN(Detector):
         yet (the onset of an anomaly that has just been recognised)."""
         self._pending.clear()
 
+    def observe_one(self, x: dict[str, float]) -> None:
+        """Take a row into the last rows that shingles (and a feature's mean over ``m``
+        rows) are built from, without learning it: it joins neither the neighbours nor the
+        calibration. A caller that withholds anomalous rows from learning still scans the
+        stream's latest rows; otherwise a shingle would splice the rows before an anomaly
+        onto the rows after it, and the last rows learned would stay in every shingle for
+        as long as nothing is learned.
+
+        Examples
+        --------
+        >>> det = ConformalKNN(scales=(1, 4), min_history=5)
+        >>> for v in [0.0, 1.0] * 20:
+        ...     det.learn_one({"v": v})
+        >>> det.observe_one({"v": 50.0})
+        >>> det.score_one({"v": 0.5}) > 1.0  # the mean of the last 4 rows holds the 50
+        True
+        """
+        clean = self._clean(x)
+        if clean is not None:
+            self._rows.append(self._vector(clean))
+            self._cache = None
+
     def _score(self, x: dict[str, float]) -> float:
         _, raw = self._evaluate(x)
         recent = self._recent

@@ -53,7 +53,10 @@ so that it sees what matters:
    A **latency quantile** of a window holding ``n`` latency values, fewer than the
    baseline's median count ``n₀``, has its ``z`` shrunk by ``sqrt(n / n₀)`` (the standard
    error of a quantile grows as ``1 / sqrt(n)``): the delay of the single late delivery in
-   an otherwise quiet window is not a regression. (An empty window keeps its 0.)
+   an otherwise quiet window is not a regression. (An empty window keeps its 0.) Only the
+   harmful side counts, as for the ratios: a regression makes latency longer, while a
+   quantile falling is faster service (or the short delays of a broadcast whose long ones
+   a window boundary cuts off into the next window), and an outage shows in the rate.
 2. **Scoring.** The wrapped detector scores the residual vector; the threshold turns the
    score into an alarm.
 3. **Alarm-gated learning.** Alarmed windows are learned neither by the baseline nor by the
@@ -546,7 +549,8 @@ class StreamDetector(Detector):
             if self._rate_idx.size:
                 z[self._rate_idx] = self._rate_z(v)
             if self._quant_idx.size:
-                z[self._quant_idx] *= self._sample_weight(v)
+                # slower is the harmful side: a latency quantile falling is not an incident
+                z[self._quant_idx] = np.maximum(z[self._quant_idx] * self._sample_weight(v), 0.0)
             z = np.clip(z, -_Z_CLIP, _Z_CLIP)
             score = float(self.inner_.score_one(self._as_dict(z)))
         self._cache = (key, z, score)

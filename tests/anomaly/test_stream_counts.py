@@ -81,6 +81,32 @@ def test_a_quantile_of_few_samples_is_shrunk():
     assert few == pytest.approx(full * 0.1)
 
 
+def test_a_falling_latency_quantile_is_not_tested():
+    rng = np.random.default_rng(4)
+    det = StreamDetector("null", threshold=1.0)
+    for v in rng.normal(1.0, 0.02, 60):
+        det.learn_one({"latency_p50": float(v), "latency_samples": 400})
+    assert det.residuals({"latency_p50": 0.5, "latency_samples": 400})["latency_p50"] == 0.0
+    assert det.residuals({"latency_p50": 1.5, "latency_samples": 400})["latency_p50"] > 5
+
+
+def test_alarmed_windows_are_observed_not_learned():
+    rng = np.random.default_rng(5)
+    det = StreamDetector("default")
+    for v in rng.normal(1.0, 0.02, 200):
+        det.learn_one({"latency_p50": float(v), "latency_samples": 400})
+    inner = det.inner_
+    held = [len(sc.calibration) for sc in inner._scales]
+    x = {"latency_p50": 3.0, "latency_samples": 400}
+    z = det.residuals(x)["latency_p50"]
+    assert det.score_one(x) > 0
+    det.learn_one(x)
+    # the window is the newest row of the inner detector's scans, but not in its history
+    assert inner._rows[-1][0] == pytest.approx(z)
+    assert [len(sc.calibration) for sc in inner._scales] == held
+    assert all(z > max(sc.calibration) for sc in inner._scales if sc.m == 1)
+
+
 def test_conformal_knn_delay_and_discard():
     det = ConformalKNN(min_history=5, delay=3, per_feature=True, scales=(1,), refractory=0)
     for v in range(10):

@@ -19,10 +19,10 @@ nothing. Polars' own allocator (jemalloc) is configured when polars is imported;
 Both also stop numpy from asking for transparent huge pages (``madvise(MADV_HUGEPAGE)`` on
 arrays of 4 MB and more, numpy's default on Linux) while they hold: with the kernel's usual
 ``defrag=madvise`` a huge-page fault may compact memory first, and a run's short-lived
-columns paid for it in system time: on the machine of ``benchmarks/README.md``, 12 sweep
-runs took 10 % less time without it (two processes, each alone: Σ 25.3 / 24.2 → 22.9 /
-21.7 s). The setting is numpy's own (``NUMPY_MADVISE_HUGEPAGE``); it is put back after the
-block.
+columns paid for it in system time: on the machine of ``benchmarks/README.md``, the 24
+runs of ``bench_sweep.py`` took 10 % less time without it (Σ 25.3 / 24.2 → 22.9 / 21.7 s,
+half in each of two processes run one after the other). The setting is numpy's own
+(``NUMPY_MADVISE_HUGEPAGE``); it is put back after the block.
 """
 
 from __future__ import annotations

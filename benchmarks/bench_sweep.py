@@ -54,7 +54,8 @@ from _util import print_table
 
 from eventsim import Scenario
 from eventsim.sweep import Grid, shutdown_idle_pool, sweep
-from eventsim.sweep.worker import DASK_WORKER_CONFIG, worker_env, worker_environ
+from eventsim.sweep.executors.dask import local_cluster
+from eventsim.sweep.worker import DASK_WORKER_CONFIG, worker_env
 
 TARGET_PROCESSES = 1.8
 TARGET_DASK = 0.15
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     best = dict.fromkeys(["serial", "processes", "warm", "dask"], float("inf"))
     best_pair = cluster_s = float("inf")
@@ -147,14 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         # an idle cluster, slowed what ran beside them by 5-10 % here
         shutdown_idle_pool()
         start = time.perf_counter()
-        with dask.config.set(DASK_WORKER_CONFIG), worker_environ():  # as DaskExecutor's own
-            cluster = LocalCluster(  # workers set up as the README's "Sweep on a cluster" says
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                env=worker_env(),
-            )
+        cluster = local_cluster(2)  # the one executor="dask" starts
         with dask.config.set(DASK_WORKER_CONFIG), cluster, Client(cluster) as client:
             cluster_s = min(cluster_s, time.perf_counter() - start)
             wall_s, table = timed(executor=client)  # cold workers, as a fresh pool's

@@ -11,20 +11,24 @@ from eventsim.exceptions import ScenarioError
 from eventsim.workloads.base import (
     BASE_SCHEMA,
     INCIDENT_SCHEMA,
+    KEY_PREFIX,
     IncidentSpec,
     Workload,
     WorkloadOutput,
     empty_incidents,
+    entity_key,
 )
 
 __all__ = [
     "BASE_SCHEMA",
     "INCIDENT_SCHEMA",
+    "KEY_PREFIX",
     "WORKLOADS",
     "IncidentSpec",
     "Workload",
     "WorkloadOutput",
     "empty_incidents",
+    "entity_key",
     "get_workload",
 ]
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import in_window
+from eventsim.workloads.base import KEY_PREFIX
 
 __all__ = ["cell_names", "drive", "price_surge"]
 
@@ -48,7 +49,7 @@ def drive(
     sd = p.driver_speed_mps * p.ping_interval_s / np.sqrt(2.0)
     n_pings = int(np.ceil(duration_s / p.ping_interval_s))
     chunk = max(1, 500_000 // n)
-    names, cells = format_keys("d", np.arange(n)), cell_names(p)
+    names, cells = format_keys(KEY_PREFIX["driver"], np.arange(n)), cell_names(p)
     for k0 in range(0, n_pings, chunk):
         k = np.arange(k0, min(k0 + chunk, n_pings))
         t = phase[:, None] + k[None, :] * p.ping_interval_s

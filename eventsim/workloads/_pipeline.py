@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from eventsim.workloads._frame import EventFrame, Labels, format_keys
-from eventsim.workloads.base import IncidentSpec
+from eventsim.workloads.base import KEY_PREFIX, IncidentSpec
 
 __all__ = ["CONTENT_TYPES", "encode_pipeline"]
 
@@ -70,7 +70,7 @@ def encode_pipeline(
     up = np.repeat(np.arange(n_up), per)
     res = np.tile(np.repeat(np.arange(len(RESOLUTIONS)), len(CODECS)), n_up)
     codec = np.tile(np.arange(len(CODECS)), n_up * len(RESOLUTIONS))
-    keys = format_keys("u", np.arange(n_up))
+    keys = format_keys(KEY_PREFIX["upload"], np.arange(n_up))
 
     def add(t: np.ndarray, code: int, m: np.ndarray, attempt: int, dur: Any = np.nan) -> None:
         ef.add(

@@ -65,12 +65,14 @@ from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import check_incidents, drop_outage, incidents_frame, pick_target
 from eventsim.workloads._inventory import reserve_stock
 from eventsim.workloads._saga import Saga
-from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
+from eventsim.workloads.base import KEY_PREFIX, IncidentSpec, Workload, WorkloadOutput
 from eventsim.workloads.popularity import Zipf, lognormal_sizes
 from eventsim.workloads.rates import RateCurve, Region
 from eventsim.workloads.spikes import AUTO, Spike, check_spike_param, spike_start
 
 __all__ = ["Amazon"]
+
+ORDER, CUSTOMER = KEY_PREFIX["order_id"], KEY_PREFIX["customer"]
 
 REGIONS = (Region("na-east", -5.0, 0.45), Region("na-west", -8.0, 0.3), Region("eu", 1.0, 0.25))
 FCS = tuple(f"fc-{r.name}" for r in REGIONS)
@@ -278,9 +280,9 @@ class Amazon(Workload):
             if spec.kind == "outage":
                 events = drop_outage(events, spec, target, rngs(f"amazon.outage{i}"))
             elif spec.kind == "error_burst" and i in burst:
-                affected = [f"o{j}" for j in np.flatnonzero(burst[i] & ok)]
+                affected = [f"{ORDER}{j}" for j in np.flatnonzero(burst[i] & ok)]
             elif spec.kind == "card_testing":
-                affected = [f"c{j}" for j in attackers[i]]
+                affected = [f"{CUSTOMER}{j}" for j in attackers[i]]
             rows.append((spec, target, affected))
         return WorkloadOutput(events, incidents_frame(rows))
 
@@ -351,7 +353,7 @@ class Amazon(Workload):
         paid = np.isin(code, [TYPES.index(t) for t in TOPIC_ORDER["payments"]])
         amount = np.round(cols["price"] * cols["qty"], 2)
         n_orders = len(cols["t"])
-        orders = format_keys("o", np.arange(n_orders))
+        orders = format_keys(ORDER, np.arange(n_orders))
         pair_keys = _pair_keys(p.n_skus)
         keys = pl.concat([orders, pair_keys])  # order keys, then inventory keys
         digital = cols["digital"][idx]

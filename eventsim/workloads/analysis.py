@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from eventsim.exceptions import ConfigError, DataFormatError, closest
+from eventsim.workloads.base import entity_key
 
 __all__ = [
     "FUNNELS",
@@ -238,7 +239,7 @@ FUNNELS: dict[str, Funnel] = {
     ),
     "linkedin": Funnel(
         "connection",
-        (pl.format("m{}", "member"), "key"),
+        (entity_key("member"), "key"),
         ("connection_requested", "connection_accepted"),
     ),
 }

@@ -36,7 +36,8 @@ kind : String, start_s : Float64, end_s : Float64, target : String (topic, regio
 stage), affected : List(String) (the affected entities as keys ``<prefix><id>``: orders
 ``o<order_id>``, drivers ``d<driver>``, members ``m<member>``, ...; empty when it is the
 target). Payload identifiers are numbers (``order_id``, ``driver``, ``member``, ...); keys
-are strings, so an entity's key is its prefix and number (``pl.format("d{}", "driver")``).
+are strings, so an entity's key is its prefix (:data:`KEY_PREFIX`) and number
+(:func:`entity_key`).
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ from eventsim.sim.rng import RngStreams
 __all__ = [
     "BASE_SCHEMA",
     "INCIDENT_SCHEMA",
+    "KEY_PREFIX",
     "IncidentSpec",
     "Workload",
     "WorkloadOutput",
     "empty_incidents",
+    "entity_key",
 ]
 
 BASE_SCHEMA: dict[str, pl.DataType] = {
@@ -75,6 +78,31 @@ INCIDENT_SCHEMA: dict[str, pl.DataType] = {
     "target": pl.String(),
     "affected": pl.List(pl.String()),
 }
+
+#: The key prefix of each entity a payload identifier column (or a key) names: an entity's
+#: key is its prefix and number (``d17``), in every workload.
+KEY_PREFIX: dict[str, str] = {
+    "order_id": "o",
+    "customer": "c",
+    "trip_id": "t",
+    "rider": "r",
+    "driver": "d",
+    "member": "m",
+    "author": "m",
+    "post_id": "p",
+    "upload": "u",
+}
+
+
+def entity_key(column: str) -> pl.Expr:
+    """The key form of the entity numbered in payload column ``column`` (null stays null).
+
+    Examples
+    --------
+    >>> pl.DataFrame({"driver": [17, None]}).select(entity_key("driver"))["driver"].to_list()
+    ['d17', None]
+    """
+    return pl.format(f"{KEY_PREFIX[column]}{{}}", column)
 
 
 def empty_incidents() -> pl.DataFrame:

@@ -50,13 +50,15 @@ from eventsim.sim.rng import RngStreams
 from eventsim.workloads._checks import check_params
 from eventsim.workloads._frame import EventFrame, Labels, format_keys
 from eventsim.workloads._incidents import check_incidents, drop_outage, incidents_frame, pick_target
-from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
+from eventsim.workloads.base import KEY_PREFIX, IncidentSpec, Workload, WorkloadOutput
 from eventsim.workloads.popularity import Zipf, pareto_sizes
 from eventsim.workloads.rates import RateCurve, Region
 from eventsim.workloads.sessions import draw_sessions
 from eventsim.workloads.spikes import AUTO, check_spike_param, spike_start
 
 __all__ = ["LinkedIn"]
+
+MEMBER, POST = KEY_PREFIX["member"], KEY_PREFIX["post_id"]
 
 REGIONS = (Region("americas", -5.0, 0.4), Region("emea", 1.0, 0.35), Region("apac", 8.0, 0.25))
 ACTIONS = ("post_liked", "comment_added", "post_shared", "connection_requested")
@@ -208,8 +210,8 @@ class LinkedIn(Workload):
             at = int(np.searchsorted(t_post, seed_t))
             t_post = np.insert(t_post, at, seed_t)
             author = np.insert(author, at, int(np.argmax(followers)))
-        m_names = format_keys("m", np.arange(n))
-        self._names = {"m": m_names, "p": format_keys("p", np.arange(len(t_post)))}
+        m_names = format_keys(MEMBER, np.arange(n))
+        self._names = {MEMBER: m_names, POST: format_keys(POST, np.arange(len(t_post)))}
         self._author = author
         self._add(ef, t_post, "posts", "post_created", author, np.arange(len(t_post)), author)
         # sessions of actions over recent posts
@@ -235,9 +237,9 @@ class LinkedIn(Workload):
             affected: list[str] = []
             if spec.kind == "spam_bots":
                 bots = _spam_bots(self, ef, spec, n + 1000 * i, rngs(f"linkedin.bots{i}"))
-                affected = [f"m{b}" for b in bots]
+                affected = [f"{MEMBER}{b}" for b in bots]
             elif spec.kind == "error_burst":
-                affected = [f"p{j}" for j in failed.get(i, [])]
+                affected = [f"{POST}{j}" for j in failed.get(i, [])]
             rows.append((spec, target, affected))
         events = ef.build()
         for i, (spec, target) in enumerate(pairs):
@@ -263,7 +265,7 @@ class LinkedIn(Workload):
         n = len(followers)
         human = member < n
         if key is None:
-            key = ("p", post) if topic == "engagement" and post is not None else ("m", member)
+            key = (POST, post) if topic == "engagement" and post is not None else (MEMBER, member)
         broadcast = event_type in ("post_created", "post_shared", "fanout_capped")
         ef.add(
             t,
@@ -319,11 +321,11 @@ class LinkedIn(Workload):
             elif name == "profile_updated":
                 self._add(ef, t[m], "profiles", name, actor[m], None, author)
             else:
-                self._add(ef, t[m], TOPIC_OF[name], name, actor[m], None, author, ("m", other))
+                self._add(ef, t[m], TOPIC_OF[name], name, actor[m], None, author, (MEMBER, other))
             if name == "connection_requested":
                 yes = rng.random(len(other)) < p.p_accept
                 lag = rng.lognormal(np.log(p.accept_median_s), 1.0, int(yes.sum()))
-                key = ("m", actor[m][yes])
+                key = (MEMBER, actor[m][yes])
                 self._add(
                     ef,
                     t[m][yes] + lag,
@@ -367,7 +369,7 @@ class LinkedIn(Workload):
                 failed[i] = np.unique(post[b[hit & (t[b] + delay < ef.until_s)]])
         follower = rng.integers(0, p.n_members, len(b))
         for name, m in (("feed_item_added", ~fail), ("feed_delivery_failed", fail)):
-            key = ("m", follower[m])
+            key = (MEMBER, follower[m])
             self._add(
                 ef, t[b][m] + delay[m], "feed", name, by[b][m], post[b][m], author, key, delay[m]
             )
@@ -411,6 +413,6 @@ def _spam_bots(
         by = np.repeat(bots, count)
         t = spec.start_s + rng.random(len(by)) * spec.duration_s
         other = rng.integers(0, w.params.n_members, len(by))
-        key = ("m", by) if topic == "posts" else ("m", other)
+        key = (MEMBER, by if topic == "posts" else other)
         w._add(ef, t, topic, name, by, None, np.empty(0, dtype=np.int64), key)
     return bots

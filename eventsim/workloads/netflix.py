@@ -59,13 +59,15 @@ from eventsim.workloads._pipeline import (
     STAGES,
     encode_pipeline,
 )
-from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
+from eventsim.workloads.base import KEY_PREFIX, IncidentSpec, Workload, WorkloadOutput
 from eventsim.workloads.popularity import Zipf
 from eventsim.workloads.rates import RateCurve, Region, poisson_arrivals
 from eventsim.workloads.sessions import segment_starts
 from eventsim.workloads.spikes import AUTO, Spike, check_spike_param, spike_start
 
 __all__ = ["Netflix"]
+
+MEMBER, UPLOAD = KEY_PREFIX["member"], KEY_PREFIX["upload"]
 
 REGIONS = (Region("americas", -5.0, 0.45), Region("emea", 1.0, 0.3), Region("apac", 8.0, 0.25))
 PLAYBACK = ("play_start", "heartbeat", "pause", "resume", "seek", "bitrate_switch", "play_stop")
@@ -191,9 +193,9 @@ class Netflix(Workload):
         for i, (spec, target) in enumerate(pairs):
             if spec.kind == "account_takeover":
                 victims = _takeover(ef, spec, p.n_members, rngs(f"netflix.ato{i}"))
-                rows.append((spec, target, [f"m{v}" for v in victims]))
+                rows.append((spec, target, [f"{MEMBER}{v}" for v in victims]))
             elif spec.kind == "error_burst":
-                rows.append((spec, target, [f"u{j}" for j in burst.get(i, [])]))
+                rows.append((spec, target, [f"{UPLOAD}{j}" for j in burst.get(i, [])]))
             else:
                 rows.append((spec, target, []))
         self._logins(ef, members, rngs("netflix.logins"))
@@ -311,7 +313,7 @@ class Netflix(Workload):
             ts,
             "playback",
             Labels(code, PLAYBACK),
-            Labels(sess, format_keys("m", member)),
+            Labels(sess, format_keys(MEMBER, member)),
             np.where(code == 1, np.int32(180), np.int32(400)),
             title=title.astype(np.int32)[sess],
             region=Labels(region.astype(np.int8)[sess], [r.name for r in REGIONS]),
@@ -334,7 +336,7 @@ class Netflix(Workload):
             t,
             "account",
             "login",
-            Labels.keys("m", member[m]),
+            Labels.keys(MEMBER, member[m]),
             300,
             region=Labels(region[m], [r.name for r in REGIONS]),
         )
@@ -371,7 +373,7 @@ def _takeover(
         ts,
         "account",
         Labels(code.astype(np.int64), ACCOUNT),
-        Labels.keys("m", victims[who]),
+        Labels.keys(MEMBER, victims[who]),
         300,
         region=Labels(region, [r.name for r in REGIONS]),
     )

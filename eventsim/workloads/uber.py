@@ -67,12 +67,14 @@ from eventsim.workloads._incidents import (
     pick_target,
 )
 from eventsim.workloads._saga import Saga
-from eventsim.workloads.base import IncidentSpec, Workload, WorkloadOutput
+from eventsim.workloads.base import KEY_PREFIX, IncidentSpec, Workload, WorkloadOutput
 from eventsim.workloads.popularity import Zipf
 from eventsim.workloads.rates import RateCurve, Region, diurnal_factor, poisson_arrivals
 from eventsim.workloads.spikes import AUTO, Spike, check_spike_param, spike_start
 
 __all__ = ["Uber"]
+
+TRIP = KEY_PREFIX["trip_id"]
 
 TYPES = (
     "trip_requested",
@@ -262,9 +264,9 @@ class Uber(Workload):
             if spec.kind == "outage":
                 events = drop_outage(events, spec, target, rngs(f"uber.outage{i}"))
             elif spec.kind == "error_burst" and i in burst:
-                affected = [f"t{j}" for j in np.flatnonzero(burst[i])]
+                affected = [f"{TRIP}{j}" for j in np.flatnonzero(burst[i])]
             elif spec.kind == "gps_spoofing":
-                affected = [f"d{j}" for j in spoofers[i]]
+                affected = [f"{KEY_PREFIX['driver']}{j}" for j in spoofers[i]]
             rows.append((spec, target, affected))
         return WorkloadOutput(events, incidents_frame(rows))
 
@@ -379,7 +381,7 @@ class Uber(Workload):
         matched = was_matched[idx] & (ts >= matched_at[idx])
         pay = np.isin(code, [TYPES.index(x) for x in PAYMENTS])
         cells = cell_names(p)
-        trips = format_keys("t", np.arange(n))
+        trips = format_keys(TRIP, np.arange(n))
         for topic, m in (("trips", ~pay), ("payments", pay)):
             i = idx[m]
             ef.add(

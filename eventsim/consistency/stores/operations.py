@@ -31,6 +31,7 @@ import polars as pl
 
 from eventsim.exceptions import ConfigError
 from eventsim.sim.rng import RngStreams, stable_hash
+from eventsim.workloads.base import entity_key
 
 if TYPE_CHECKING:
     from eventsim.consistency.stores.config import StoreConfig
@@ -108,11 +109,11 @@ def _uniform(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) ->
 
 def _amazon(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     ev = ev.filter(pl.col("customer").is_not_null())
-    cart = pl.format("cart/c{}", "customer")
+    cart = pl.concat_str(pl.lit("cart/"), entity_key("customer"))
     writes = ev.filter(pl.col("event_type").is_in(["order_placed", "cancellation_requested"]))
     w = writes.select(
         pl.col("timestamp_s").alias("time_s"),
-        pl.format("c{}", "customer").alias("actor"),
+        entity_key("customer").alias("actor"),
         pl.lit("write").alias("op"),
         cart.alias("key"),
     )
@@ -132,9 +133,9 @@ def _amazon(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> 
 def _linkedin(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl.DataFrame:
     updates = ev.filter(pl.col("event_type") == "profile_updated").select(
         pl.col("timestamp_s").alias("time_s"),
-        pl.format("m{}", "member").alias("actor"),
+        entity_key("member").alias("actor"),
         pl.lit("write").alias("op"),
-        pl.format("profile/m{}", "member").alias("key"),
+        pl.concat_str(pl.lit("profile/"), entity_key("member")).alias("key"),
     )
     own = updates.with_columns(
         (pl.col("time_s") + rng.exponential(1.0, updates.height)).alias("time_s"),
@@ -144,9 +145,9 @@ def _linkedin(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -
         pl.col("event_type").is_in(["post_liked", "comment_added"]) & pl.col("author").is_not_null()
     ).select(
         pl.col("timestamp_s").alias("time_s"),
-        pl.format("m{}", "member").alias("actor"),
+        entity_key("member").alias("actor"),
         pl.lit("read").alias("op"),
-        pl.format("profile/m{}", "author").alias("key"),
+        pl.concat_str(pl.lit("profile/"), entity_key("author")).alias("key"),
     )
     feed = ev.filter(
         (pl.col("event_type") == "feed_item_added") & pl.col("author").is_not_null()
@@ -154,7 +155,7 @@ def _linkedin(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -
         pl.col("timestamp_s").alias("time_s"),
         pl.col("key").alias("actor"),
         pl.lit("read").alias("op"),
-        pl.format("profile/m{}", "author").alias("key"),
+        pl.concat_str(pl.lit("profile/"), entity_key("author")).alias("key"),
     )
     return pl.concat([updates, own, engaged, feed])
 
@@ -170,9 +171,9 @@ def _uber(ev: pl.DataFrame, config: StoreConfig, rng: np.random.Generator) -> pl
         (pl.col("event_type") == "trip_matched") & pl.col("driver").is_not_null()
     ).select(
         pl.col("timestamp_s").alias("time_s"),
-        pl.format("r{}", "rider").alias("actor"),
+        entity_key("rider").alias("actor"),
         pl.lit("read").alias("op"),
-        pl.format("driver/d{}", "driver").alias("key"),
+        pl.concat_str(pl.lit("driver/"), entity_key("driver")).alias("key"),
     )
     polls = pl.concat([matched.with_columns(pl.col("time_s") + 2.0 * k) for k in range(5)]).filter(
         pl.col("time_s") < config.duration_s

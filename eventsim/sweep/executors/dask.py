@@ -25,7 +25,7 @@ from eventsim.sweep.worker import (
     worker_environ,
 )
 
-__all__ = ["DaskExecutor", "is_dask_client"]
+__all__ = ["DaskExecutor", "is_dask_client", "local_cluster"]
 
 
 def is_dask_client(obj: Any) -> bool:
@@ -38,6 +38,29 @@ def is_dask_client(obj: Any) -> bool:
     """
     module = type(obj).__module__ or ""
     return module.split(".")[0] == "distributed" and hasattr(obj, "get_executor")
+
+
+def local_cluster(n_workers: int | None = None) -> Any:
+    """A ``distributed.LocalCluster`` of ``n_workers`` (default: every CPU) single-threaded
+    worker processes, set up for sweeps (``executor="dask"`` starts this one).
+
+    No profiler on the workers, and :func:`~eventsim.sweep.worker.worker_env` in
+    ``os.environ`` while they are spawned: a worker process imports the parent's
+    ``__main__`` module (spawn) before the Nanny applies ``env``, and if that imports polars,
+    jemalloc has read its settings by then (on the sweep benchmark: 2.7x the page faults,
+    8-13 % slower). ``env`` still carries them for workers the Nanny restarts later.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(DASK_WORKER_CONFIG), worker_environ():
+        return LocalCluster(
+            n_workers=n_workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # a free port: None still tries 8787 (warns if taken)
+            env=worker_env(),
+        )
 
 
 class DaskExecutor(SweepExecutor):
@@ -88,27 +111,13 @@ class DaskExecutor(SweepExecutor):
     def _connect(self) -> Any:
         if self._client is not None:
             return self._client
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         if self.address is not None:
             self._client = Client(self.address)
             self._owned = [self._client]
         else:
-            import dask
-
-            # no profiler on the workers; and the allocator setting in os.environ while they
-            # are spawned: a worker process imports the parent's __main__ module (spawn)
-            # before the Nanny applies ``env``, and if that imports polars, jemalloc has
-            # read its settings by then (on the sweep benchmark: 2.7x the page faults,
-            # 8-13 % slower)
-            with dask.config.set(DASK_WORKER_CONFIG), worker_environ():
-                cluster = LocalCluster(
-                    n_workers=self.max_workers or os.cpu_count() or 1,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",  # a free port: None still tries 8787 (warns if taken)
-                    env=worker_env(),  # for workers the Nanny restarts later
-                )
+            cluster = local_cluster(self.max_workers)
             self._client = Client(cluster)
             self._owned = [self._client, cluster]
         return self._client

@@ -47,7 +47,7 @@ def _incidents_for(incidents: pl.DataFrame, streams: list[str]) -> dict[str, pl.
     )
     applies = {s: [] for s in streams}  # type: dict[str, list[int]]
     for i, names in enumerate(rows["_names"].to_list()):
-        hit = [n for n in names if n in known]
+        hit = [n for n in dict.fromkeys(names) if n in known]  # the target is often affected
         for s in hit or streams:
             applies[s].append(i)
     return {s: incidents[idx] for s, idx in applies.items()}

@@ -194,6 +194,28 @@ def test_detection_table_agrees_with_compare_detectors_per_stream():
         frame, inc, [("tail", make)], features=["event_rate_per_s"], quantile=0.5, grace_s=300.0
     )
     assert direct["alarms"][0] == tail["alarms"]
+    # an incident touching both streams, seen on one: half its pairs, as compare_detectors
+    both = incidents(("outage", 18000.0, 18600.0, "a", ["a", "b"]))
+    pair = detection_table(frame, both, ["tail"], grace_s=300.0)["pair_recall"][0]
+    direct = compare_detectors(
+        frame, both, [("tail", make)], features=["event_rate_per_s"], quantile=0.5, grace_s=300.0
+    )
+    assert pair == direct["incident_recall"][0] == 0.5
+
+
+def test_region_streams_carry_no_latency_and_are_scored_without_it():
+    from eventsim.anomaly import features_for, run_workload
+
+    _, feats, inc = run_workload("linkedin", "2h", seed=0)
+    region = feats.filter(pl.col("stream").str.starts_with("region:"))
+    assert region["stream"].n_unique() == 3
+    assert region["latency_p50"].null_count() == region.height
+    assert region["event_rate_per_s"].null_count() == 0
+    topics = feats.filter(~pl.col("stream").str.starts_with("region:"))
+    assert topics["latency_p50"].null_count() == 0
+    scores = score_streams(feats, "tail", spec=features_for("linkedin"))
+    assert scores.height == feats.height
+    assert scores["score"].is_finite().all()
 
 
 def test_compare_on_workload_gives_one_row_per_detector():

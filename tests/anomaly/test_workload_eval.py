@@ -206,7 +206,7 @@ def test_detection_table_agrees_with_compare_detectors_per_stream():
 def test_region_streams_carry_no_latency_and_are_scored_without_it():
     from eventsim.anomaly import features_for, run_workload
 
-    _, feats, inc = run_workload("linkedin", "2h", seed=0)
+    _, feats, _ = run_workload("linkedin", "2h", seed=0)
     region = feats.filter(pl.col("stream").str.starts_with("region:"))
     assert region["stream"].n_unique() == 3
     assert region["latency_p50"].null_count() == region.height

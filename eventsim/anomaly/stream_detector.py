@@ -57,6 +57,12 @@ so that it sees what matters:
    harmful side counts, as for the ratios: a regression makes latency longer, while a
    quantile falling is faster service (or the short delays of a broadcast whose long ones
    a window boundary cuts off into the next window), and an outage shows in the rate.
+   A quantile's median and scale come from the baseline as it was ``quantile_lag`` windows
+   ago (default ``max(count_scales)``: a window joins that baseline 16 windows late, and
+   the waiting ones are dropped when an alarm episode starts, as the ratios' counts): a
+   regression slows the work *starting* in it, so its quantile climbs as that work ends,
+   over the stage's duration (uber's pickups: 240 → 700 s over a quarter of an hour), and a
+   baseline that took in each step of the climb followed it, keeping ``z`` near 3.
 2. **Scoring.** The wrapped detector scores the residual vector; the threshold turns the
    score into an alarm.
 3. **Alarm-gated learning.** Alarmed windows are learned neither by the baseline nor by the
@@ -387,6 +393,9 @@ class StreamDetector(Detector):
         Seed of the wrapped detector.
     on_missing
         ``"raise"`` or ``"skip"``.
+    quantile_lag
+        Windows a row waits before it joins the latency quantiles' baseline (None:
+        ``max(count_scales)``; module docstring, step 1).
 
     Examples
     --------
@@ -414,6 +423,7 @@ class StreamDetector(Detector):
         params: Mapping[str, object] | None = None,
         seed: int | None = 0,
         on_missing: str = "raise",
+        quantile_lag: int | None = None,
     ) -> None:
         super().__init__(on_missing=on_missing)
         if (
@@ -424,11 +434,13 @@ class StreamDetector(Detector):
             or persist < 1
             or recur < 1
             or not similarity > 0
+            or (quantile_lag is not None and quantile_lag < 0)
         ):
             msg = (
                 "StreamDetector needs baseline >= 3, ratio_baseline >= 1, count_scales >= 1, "
-                f"persist >= 1, recur >= 1, similarity > 0; got {baseline}, {ratio_baseline}, "
-                f"{count_scales}, {persist}, {recur}, {similarity}"
+                "persist >= 1, recur >= 1, similarity > 0, quantile_lag >= 0; got "
+                f"{baseline}, {ratio_baseline}, {count_scales}, {persist}, {recur}, "
+                f"{similarity}, {quantile_lag}"
             )
             raise ConfigError(msg)
         self.detector = detector
@@ -443,6 +455,8 @@ class StreamDetector(Detector):
         self.resolutions = dict(resolutions or {})
         self.params = params
         self.seed = seed
+        self.quantile_lag = quantile_lag
+        self.quantile_lag_ = max(self.count_scales) if quantile_lag is None else quantile_lag
         name = detector if isinstance(detector, str) else ""
         kwargs = DETECTOR_PARAMS.get(name, {}) if params is None else dict(params)
         self.inner_ = detector_constructor(detector)(seed=seed, **kwargs)
@@ -461,6 +475,8 @@ class StreamDetector(Detector):
         self._rate_hist: deque[np.ndarray] = deque(maxlen=2 * baseline + max(self.count_scales))
         self._recent: deque[np.ndarray] = deque(maxlen=max(self.count_scales) - 1)
         self._count_pending: deque[np.ndarray] = deque()  # rows waiting to join _counts
+        self._rows_late: deque[np.ndarray] = deque(maxlen=baseline)  # _rows, joined late
+        self._late_pending: deque[np.ndarray] = deque()  # rows waiting to join _rows_late
         self._run: deque[np.ndarray] = deque(maxlen=persist)
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
         self._typical = np.zeros(0)  # the quantiles' median sample counts, set with _stats
@@ -501,20 +517,30 @@ class StreamDetector(Detector):
 
     def _fit(self) -> tuple[np.ndarray, np.ndarray]:
         if self._stats is None:
-            rows = np.asarray(self._rows)[:, : len(self._keys or ())]
-            med = np.median(rows, axis=0)
-            dev = np.abs(rows - med)
-            # the MAD collapses to 0 when most values are equal (a quantised two-level
-            # series); the mean absolute deviation does not
-            mad = np.maximum(1.4826 * np.median(dev, axis=0), 1.2533 * dev.mean(axis=0))
-            counts = np.where(self._res > 0, np.abs(med) / np.where(self._res > 0, self._res, 1), 0)
-            poisson = self._res * np.sqrt(np.maximum(counts, 1.0))
-            floor = np.maximum(np.maximum(REL_FLOOR * np.abs(med), poisson), 1e-9)
-            self._stats = (med, np.maximum(mad, floor))
+            nf = len(self._keys or ())
+            med, scale = self._robust(np.asarray(self._rows)[:, :nf])
+            if self._quant_idx.size and len(self._rows_late) >= max(3, self.baseline // 2):
+                # the quantiles against the baseline of max(count_scales) windows ago
+                qi = self._quant_idx
+                late_med, late_scale = self._robust(np.asarray(self._rows_late)[:, :nf])
+                med[qi], scale[qi] = late_med[qi], late_scale[qi]
+            self._stats = (med, scale)
             if self._sample_keys:
                 samples = np.asarray(self._rows)[:, -len(self._sample_keys) :]
                 self._typical = np.maximum(np.median(samples, axis=0), 1.0)
         return self._stats
+
+    def _robust(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Median and floored robust scale of each column of baseline ``rows``."""
+        med = np.median(rows, axis=0)
+        dev = np.abs(rows - med)
+        # the MAD collapses to 0 when most values are equal (a quantised two-level
+        # series); the mean absolute deviation does not
+        mad = np.maximum(1.4826 * np.median(dev, axis=0), 1.2533 * dev.mean(axis=0))
+        counts = np.where(self._res > 0, np.abs(med) / np.where(self._res > 0, self._res, 1), 0)
+        poisson = self._res * np.sqrt(np.maximum(counts, 1.0))
+        floor = np.maximum(np.maximum(REL_FLOOR * np.abs(med), poisson), 1e-9)
+        return med, np.maximum(mad, floor)
 
     def residuals(self, x: Mapping[str, float]) -> dict[str, float] | None:
         """The residual ``z`` of each feature (None while the baseline fills).
@@ -643,9 +669,16 @@ class StreamDetector(Detector):
             for i, row in enumerate(hist):
                 row[0] = float(i >= len(hist) - self.persist)
 
-    def _baseline_add(self, rows: list[np.ndarray]) -> None:
-        """Add rows to the baselines."""
+    def _baseline_add(self, rows: list[np.ndarray], *, new_level: bool = False) -> None:
+        """Add rows to the baselines (``new_level``: a persisting level, taken at once)."""
         self._rows.extend(rows)
+        if new_level:
+            self._late_pending.clear()
+            self._rows_late.extend(rows)
+        else:
+            self._late_pending.extend(rows)
+            while len(self._late_pending) > self.quantile_lag_:
+                self._rows_late.append(self._late_pending.popleft())
         if self._ratio_idx.size:
             # a window joins the pooled baseline max(count_scales) windows late, and the
             # waiting ones are dropped when an alarm episode starts (as the default's
@@ -686,6 +719,7 @@ class StreamDetector(Detector):
             discard = getattr(self.inner_, "discard_pending", None)
             if not self._alarmed:  # the rows before an episode may be the incident's onset
                 self._count_pending.clear()
+                self._late_pending.clear()
                 if discard is not None:
                     discard()
             learned = self._quarantine_learn(z, zd, new_episode=not self._alarmed)
@@ -694,7 +728,7 @@ class StreamDetector(Detector):
                 observe(zd)  # its later multi-window scans still see this window
             self._run.append(v)
             if len(self._run) == self.persist:
-                self._baseline_add(list(self._run))
+                self._baseline_add(list(self._run), new_level=True)
                 self._run.clear()
         self._alarmed = alarm
 

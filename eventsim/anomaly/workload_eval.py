@@ -70,6 +70,7 @@ from eventsim.anomaly.feature_spec import (
     detector_columns,
     feature_resolutions,
     features_for,
+    sample_column,
 )
 from eventsim.anomaly.features import window_features
 from eventsim.anomaly.stream_detector import StreamDetector, Threshold
@@ -84,6 +85,7 @@ __all__ = [
     "EVAL_PARAMS",
     "INCIDENT_INTENSITY",
     "SCORES_SCHEMA",
+    "STAGE_EVENTS",
     "IncidentRun",
     "compare_on_workload",
     "default_incidents",
@@ -116,6 +118,17 @@ STAGE_TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     ),
     "netflix": dict.fromkeys(("encode", "package", "publish"), ("content",)),
     "linkedin": {"fanout": ("feed",)},
+}
+#: Workload → the (topic, event type) pairs whose key gap is one saga stage's duration (the
+#: gap from the previous record of the same key): :func:`run_workload`'s stage streams.
+STAGE_EVENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "uber": (
+        ("payments", "payment_authorized"),  # payment: from the request
+        ("trips", "trip_matched"),  # matching: from the authorisation
+        ("trips", "picked_up"),  # pickup: from the match
+        ("trips", "dropped_off"),  # trip: from the pickup
+        ("payments", "payment_captured"),  # payment: from the drop-off
+    ),
 }
 #: (workload, kind) → topics an incident of that kind also touches.
 KIND_TOPICS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -265,7 +278,9 @@ def incident_streams(
         if target in known:
             hit = [target, *extra]
         elif target in stages:
-            hit = [*stages[target], *extra]
+            topics = stages[target]
+            staged = [n for n in known if n.split("/")[0] in topics and "/" in n]
+            hit = [*topics, *staged, *extra]
         else:
             hit = known
         out.append([s for s in dict.fromkeys(hit) if s in known] or known)
@@ -624,6 +639,8 @@ def run_workload(
             spec.replace(by=("region",), latency=None, position=None),
         ).with_columns(pl.concat_str(pl.lit(REGION_PREFIX), pl.col("stream")).alias("stream"))
         features = pl.concat([features, by_region], how="diagonal").sort("window_start_s", "stream")
+    if STAGE_EVENTS.get(workload) and spec.by == ("topic",) and spec.latency == "key_gap":
+        features = _with_stage_streams(result.events, features, spec, STAGE_EVENTS[workload])
     streams = features["stream"].unique().sort().to_list()
     mapped = incident_streams(
         result.incidents, workload if spec.by == ("topic",) else None, streams
@@ -631,6 +648,34 @@ def run_workload(
     if observability:
         mapped = _observability(sc, result, mapped, spec, grace_s)
     return result, features, mapped
+
+
+def _with_stage_streams(
+    events: pl.DataFrame,
+    features: pl.DataFrame,
+    spec: FeatureSpec,
+    stage_events: Sequence[tuple[str, str]],
+) -> pl.DataFrame:
+    """The topic streams without their key-gap quantiles, plus one stream per stage event
+    (``trips/picked_up``) carrying only those quantiles (module docstring)."""
+    names = [f"{topic}/{etype}" for topic, etype in stage_events]
+    lat = [c for c in features.columns if sample_column(c) is not None]
+    lat.append("latency_samples")
+    stages = window_features(
+        events.with_columns(pl.col("event_type").cast(pl.String)),
+        spec.replace(
+            by=("topic", "event_type"),
+            error_types=(),
+            success_types=(),
+            failure_types=(),
+            entity=None,
+            position=None,
+        ),
+    ).filter(pl.col("stream").is_in(names))
+    keep = ["window_start_s", "window_end_s", "stream", "events", "late_records", *lat]
+    stages = stages.select(keep)
+    topics = features.with_columns(pl.lit(None, dtype=features.schema[c]).alias(c) for c in lat)
+    return pl.concat([topics, stages], how="diagonal").sort("window_start_s", "stream")
 
 
 def _observability(

@@ -272,3 +272,47 @@ def test_recall_counts_observable_incidents_only():
     table = detection_table(f, flagged, ["tail"], pairs=False).row(0, named=True)
     assert (table["incidents"], table["detected"], table["unobservable"]) == (2, 1, 1)
     assert table["incident_recall"] == 1.0
+
+
+def test_a_latency_quantile_climbing_over_a_quarter_hour_is_measured_from_before_it():
+    """A regression's quantile climbs as the slowed work ends; the quantile baseline lags
+    max(count_scales) windows, so the climb is not absorbed step by step."""
+    rng = np.random.default_rng(3)
+    steady = 100.0 + rng.normal(0.0, 5.0, 60)
+    ramp = 100.0 + 15.0 * np.arange(1, 16)
+
+    def last_z(**kwargs):
+        det = StreamDetector("null", threshold=1.0, **kwargs)
+        for v in [*steady, *ramp[:-1]]:
+            det.learn_one({"latency_p50": float(v), "latency_samples": 50.0})
+        return det.residuals({"latency_p50": float(ramp[-1]), "latency_samples": 50.0})[
+            "latency_p50"
+        ]
+
+    assert last_z() > 20.0  # 325 against the level of 16 windows ago (~100, scale ~5)
+    assert last_z(quantile_lag=0) < 5.0  # the baseline took in half the climb
+    with pytest.raises(ConfigError, match="quantile_lag"):
+        StreamDetector("null", quantile_lag=-1)
+
+
+def test_uber_stage_streams_carry_each_stage_s_key_gaps():
+    from eventsim.anomaly import run_workload
+    from eventsim.anomaly.workload_eval import STAGE_EVENTS
+    from eventsim.workloads import IncidentSpec
+
+    spec = (IncidentSpec("latency_regression", 3600.0, 600.0, 3.0, target="pickup"),)
+    _, feats, inc = run_workload("uber", "2h", seed=0, incidents=spec)
+    names = {f"{t}/{e}" for t, e in STAGE_EVENTS["uber"]}
+    staged = feats.filter(pl.col("stream").is_in(list(names)))
+    assert set(staged["stream"].unique()) == names
+    assert staged["latency_p50"].null_count() == 0
+    assert staged["error_ratio"].null_count() == staged.height  # latency only
+    topics = feats.filter(pl.col("stream") == "trips")
+    assert topics["latency_p50"].null_count() == topics.height  # mixed stages: none
+    assert topics["error_ratio"].null_count() == 0
+    # the median pickup is minutes, the median match seconds
+    med = staged.group_by("stream").agg(pl.col("latency_p50").median()).rows()
+    med = dict(med)
+    assert med["trips/picked_up"] > 10 * med["trips/trip_matched"]
+    # a stage's incident touches its topics and their stage streams
+    assert set(inc["affected"][0]) == {"payments", "trips", *names}

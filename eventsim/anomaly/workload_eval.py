@@ -20,10 +20,18 @@ topic: the deliveries of one large broadcast that a window boundary cuts off mak
 window's median delay there many sigmas long, the linkedin workload's main source of false
 alarms while region streams carried latency (20 over five simulated days, 12 of them this).
 
+A workload whose latency is the key gap (the seconds since the key's previous record) and
+whose sagas end each stage with one event type (:data:`STAGE_EVENTS`: uber) also gets one
+**stage stream** per such (topic, event type), named ``trips/picked_up``: the gaps before
+a pickup are the pickup stage's durations. Stage streams carry only the latency quantiles,
+and that workload's topic streams none: a topic's gaps mix every stage (uber's trips
+median flipped between ~15 s and ~100 s from window to window) or a schedule (a surge
+cell's update interval).
+
 With streams per topic, a topic target is its stream; a stage maps to the topics its events
-land on (a saga's stages to all its topics); a region, or anything else, to every stream
-(its region stream among them). Card testing (amazon) also places orders, and spam bots
-(linkedin) also message and post, so those kinds touch those topics.
+land on (a saga's stages to all its topics) and their stage streams; a region, or anything
+else, to every stream (its region stream among them). Card testing (amazon) also places
+orders, and spam bots (linkedin) also message and post, so those kinds touch those topics.
 
 Scoring
 -------
@@ -609,7 +617,8 @@ def run_workload(
     """Run :func:`workload_scenario` and build its features and stream-mapped incidents.
 
     With ``region_streams`` (and streams per topic), records carrying a ``region`` also form
-    one stream per region, named ``region:<name>`` (module docstring).
+    one stream per region, named ``region:<name>``; with streams per topic and key-gap
+    latency, a workload of :data:`STAGE_EVENTS` gets its stage streams (module docstring).
 
     With ``observability``, latency regressions are checked against a counterfactual run
     (module docstring) and the incidents gain ``changed_events`` (Int64, null for other

@@ -36,9 +36,16 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    # The timeout bounds a cell, and also how long a lost wake-up costs: about one notebook
+    # run in 20-40 here, the client's asyncio poll of the shell socket misses the ready
+    # event of a cell's execute_reply (the kernel has answered and sits idle) and finds the
+    # reply only in the final check when the timeout fires; the run then goes on and
+    # passes. Seen with ipykernel 7.4 and 6.29 alike (pyzmq 27, jupyter_client 8.10). At
+    # 300 s this cost CI five minutes a time; 120 s is still twice a whole notebook's
+    # budget.
     client = nbclient.NotebookClient(
         nb,
-        timeout=300,
+        timeout=120,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )

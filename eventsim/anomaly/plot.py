@@ -122,8 +122,10 @@ def plot_feature(
     'event_rate_per_s'
     """
     ax = _axes(ax)
-    carrying = features.filter(pl.col(column).is_not_null())  # region / stage streams: some
-    names = streams or carrying["stream"].unique().sort().to_list()
+    # by default the streams that carry the column (region and stage streams carry some)
+    names = streams or (
+        features.filter(pl.col(column).is_not_null())["stream"].unique().sort().to_list()
+    )
     for name in names:
         part = features.filter(pl.col("stream") == name).sort("window_start_s")
         ax.plot(part["window_start_s"].to_numpy() / _HOUR, part[column].to_numpy(), lw=0.9,

@@ -307,6 +307,24 @@ def _rate_prior(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
     return p * total, (1.0 - p) * total
 
 
+class _Lagged:
+    """Rows that reach ``sink`` ``lag`` rows late; the waiting ones can be dropped (the onset
+    of an alarm episode must not join a baseline)."""
+
+    def __init__(self, lag: int, sink: Callable[[np.ndarray], object]) -> None:
+        self.lag = lag
+        self.sink = sink
+        self.pending: deque[np.ndarray] = deque()
+
+    def add(self, rows: list[np.ndarray]) -> None:
+        self.pending.extend(rows)
+        while len(self.pending) > self.lag:
+            self.sink(self.pending.popleft())
+
+    def drop(self) -> None:
+        self.pending.clear()
+
+
 class Threshold(Protocol):
     """What turns scores into alarms: ``classify(score)`` and ``learn_one(score)``."""
 
@@ -474,9 +492,11 @@ class StreamDetector(Detector):
         # the rates' counts of the last windows, each behind a flag: may it be a baseline?
         self._rate_hist: deque[np.ndarray] = deque(maxlen=2 * baseline + max(self.count_scales))
         self._recent: deque[np.ndarray] = deque(maxlen=max(self.count_scales) - 1)
-        self._count_pending: deque[np.ndarray] = deque()  # rows waiting to join _counts
+        # the ratios' counts and the quantiles' baseline take rows max(count_scales) and
+        # quantile_lag windows late
+        self._count_lag = _Lagged(max(self.count_scales), self._count_row)
         self._rows_late: deque[np.ndarray] = deque(maxlen=baseline)  # _rows, joined late
-        self._late_pending: deque[np.ndarray] = deque()  # rows waiting to join _rows_late
+        self._late_lag = _Lagged(self.quantile_lag_, self._rows_late.append)
         self._run: deque[np.ndarray] = deque(maxlen=persist)
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
         self._typical = np.zeros(0)  # the quantiles' median sample counts, set with _stats
@@ -518,11 +538,11 @@ class StreamDetector(Detector):
     def _fit(self) -> tuple[np.ndarray, np.ndarray]:
         if self._stats is None:
             nf = len(self._keys or ())
-            med, scale = self._robust(np.asarray(self._rows)[:, :nf])
+            med, scale = self._robust(np.asarray(self._rows)[:, :nf], self._res)
             if self._quant_idx.size and len(self._rows_late) >= max(3, self.baseline // 2):
-                # the quantiles against the baseline of max(count_scales) windows ago
+                # the quantiles against the baseline of quantile_lag windows ago
                 qi = self._quant_idx
-                late_med, late_scale = self._robust(np.asarray(self._rows_late)[:, :nf])
+                late_med, late_scale = self._robust(np.asarray(self._rows_late)[:, :nf], self._res)
                 med[qi], scale[qi] = late_med[qi], late_scale[qi]
             self._stats = (med, scale)
             if self._sample_keys:
@@ -530,15 +550,17 @@ class StreamDetector(Detector):
                 self._typical = np.maximum(np.median(samples, axis=0), 1.0)
         return self._stats
 
-    def _robust(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Median and floored robust scale of each column of baseline ``rows``."""
+    @staticmethod
+    def _robust(rows: np.ndarray, res: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Median and floored robust scale of each column of baseline ``rows`` (count
+        quanta ``res``, 0 where none)."""
         med = np.median(rows, axis=0)
         dev = np.abs(rows - med)
         # the MAD collapses to 0 when most values are equal (a quantised two-level
         # series); the mean absolute deviation does not
         mad = np.maximum(1.4826 * np.median(dev, axis=0), 1.2533 * dev.mean(axis=0))
-        counts = np.where(self._res > 0, np.abs(med) / np.where(self._res > 0, self._res, 1), 0)
-        poisson = self._res * np.sqrt(np.maximum(counts, 1.0))
+        counts = np.where(res > 0, np.abs(med) / np.where(res > 0, res, 1), 0)
+        poisson = res * np.sqrt(np.maximum(counts, 1.0))
         floor = np.maximum(np.maximum(REL_FLOOR * np.abs(med), poisson), 1e-9)
         return med, np.maximum(mad, floor)
 
@@ -673,21 +695,20 @@ class StreamDetector(Detector):
         """Add rows to the baselines (``new_level``: a persisting level, taken at once)."""
         self._rows.extend(rows)
         if new_level:
-            self._late_pending.clear()
+            self._late_lag.drop()
             self._rows_late.extend(rows)
         else:
-            self._late_pending.extend(rows)
-            while len(self._late_pending) > self.quantile_lag_:
-                self._rows_late.append(self._late_pending.popleft())
+            self._late_lag.add(rows)
         if self._ratio_idx.size:
             # a window joins the pooled baseline max(count_scales) windows late, and the
             # waiting ones are dropped when an alarm episode starts (as the default's
             # history): the onset of a burst must not inflate the rate or its dispersion
-            self._count_pending.extend(rows)
-            while len(self._count_pending) > max(self.count_scales):
-                self._counts.append(self._kn(self._count_pending.popleft()))
-                self._priors = None
+            self._count_lag.add(rows)
         self._stats = None
+
+    def _count_row(self, row: np.ndarray) -> None:
+        self._counts.append(self._kn(row))
+        self._priors = None
 
     def _as_dict(self, z: np.ndarray) -> dict[str, float]:
         return dict(zip(self._keys or (), z.tolist(), strict=True))
@@ -718,8 +739,8 @@ class StreamDetector(Detector):
         else:
             discard = getattr(self.inner_, "discard_pending", None)
             if not self._alarmed:  # the rows before an episode may be the incident's onset
-                self._count_pending.clear()
-                self._late_pending.clear()
+                self._count_lag.drop()
+                self._late_lag.drop()
                 if discard is not None:
                     discard()
             learned = self._quarantine_learn(z, zd, new_episode=not self._alarmed)

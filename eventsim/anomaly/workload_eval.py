@@ -287,7 +287,7 @@ def incident_streams(
             hit = [target, *extra]
         elif target in stages:
             topics = stages[target]
-            staged = [n for n in known if n.split("/")[0] in topics and "/" in n]
+            staged = [n for n in known if "/" in n and n.partition("/")[0] in topics]
             hit = [*topics, *staged, *extra]
         else:
             hit = known
@@ -647,9 +647,10 @@ def run_workload(
             result.events.with_columns(pl.col("region").cast(pl.String)),
             spec.replace(by=("region",), latency=None, position=None),
         ).with_columns(pl.concat_str(pl.lit(REGION_PREFIX), pl.col("stream")).alias("stream"))
-        features = pl.concat([features, by_region], how="diagonal").sort("window_start_s", "stream")
+        features = pl.concat([features, by_region], how="diagonal")
     if STAGE_EVENTS.get(workload) and spec.by == ("topic",) and spec.latency == "key_gap":
         features = _with_stage_streams(result.events, features, spec, STAGE_EVENTS[workload])
+    features = features.sort("window_start_s", "stream")
     streams = features["stream"].unique().sort().to_list()
     mapped = incident_streams(
         result.incidents, workload if spec.by == ("topic",) else None, streams
@@ -668,8 +669,8 @@ def _with_stage_streams(
     """The topic streams without their key-gap quantiles, plus one stream per stage event
     (``trips/picked_up``) carrying only those quantiles (module docstring)."""
     names = [f"{topic}/{etype}" for topic, etype in stage_events]
-    lat = [c for c in features.columns if sample_column(c) is not None]
-    lat.append("latency_samples")
+    quantiles = [c for c in features.columns if sample_column(c) is not None]
+    lat = [*quantiles, *dict.fromkeys(sample_column(c) for c in quantiles)]
     stages = window_features(
         events.with_columns(pl.col("event_type").cast(pl.String)),
         spec.replace(
@@ -684,7 +685,7 @@ def _with_stage_streams(
     keep = ["window_start_s", "window_end_s", "stream", "events", "late_records", *lat]
     stages = stages.select(keep)
     topics = features.with_columns(pl.lit(None, dtype=features.schema[c]).alias(c) for c in lat)
-    return pl.concat([topics, stages], how="diagonal").sort("window_start_s", "stream")
+    return pl.concat([topics, stages], how="diagonal")
 
 
 def _observability(

@@ -165,3 +165,37 @@ def test_the_expected_count_follows_a_ramp():
     nxt = 500.0 * 1.01**120
     assert abs(det.residuals(_rate_rows([nxt])[0])["event_rate_per_s"]) < 1.0
     assert det.residuals(_rate_rows([0.6 * nxt])[0])["event_rate_per_s"] < -5
+
+
+def test_a_bursty_streams_low_counts_are_judged_by_its_quiet_windows():
+    # 300 records a window, and a broadcast's 3,000 in one window of ten: the bursts make
+    # the counts' variance huge, but a silent window is far below every quiet one
+    rng = np.random.default_rng(7)
+    counts = rng.poisson(300.0, 200).astype(float)
+    counts[rng.random(200) < 0.1] = 3000.0
+    det = StreamDetector("null", threshold=1.0, resolutions={"event_rate_per_s": 1 / 60})
+    for x in _rate_rows(counts):
+        det.learn_one(x)
+
+    def z(count):
+        return det.residuals(_rate_rows([count])[0])["event_rate_per_s"]
+
+    assert z(0.0) < -15  # under the bursts' symmetric variance: about -2
+    assert z(150.0) < -5  # half the quiet level
+    assert abs(z(300.0)) < 2
+    assert 0 < z(3000.0) < 3  # a burst is no news
+
+
+def test_silent_windows_count_in_full_in_a_pooled_sum():
+    # a dip's windows count at most 3 sigmas each in the pooled sums; an empty one is an
+    # outage and counts in full
+    def pooled_z(fill):
+        rng = np.random.default_rng(3)
+        counts = np.r_[rng.poisson(40.0, 100), [fill] * 15]
+        det = StreamDetector("null", threshold=1.0, resolutions={"event_rate_per_s": 1 / 60})
+        for x in _rate_rows(counts):
+            det.learn_one(x)
+        return det.residuals(_rate_rows([fill])[0])["event_rate_per_s"]
+
+    assert pooled_z(0.0) < -15
+    assert -10 < pooled_z(1.0) < -5

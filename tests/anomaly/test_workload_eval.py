@@ -203,16 +203,19 @@ def test_detection_table_agrees_with_compare_detectors_per_stream():
     assert pair == direct["incident_recall"][0] == 0.5
 
 
-def test_region_streams_carry_no_latency_and_are_scored_without_it():
+def test_region_streams_carry_rates_and_ratios_only_and_are_scored_without_the_rest():
     from eventsim.anomaly import features_for, run_workload
 
     _, feats, _ = run_workload("linkedin", "2h", seed=0)
     region = feats.filter(pl.col("stream").str.starts_with("region:"))
     assert region["stream"].n_unique() == 3
-    assert region["latency_p50"].null_count() == region.height
+    for column in ("latency_p50", "distinct_keys", "top_entity_rate_per_s"):
+        assert region[column].null_count() == region.height, column
     assert region["event_rate_per_s"].null_count() == 0
+    assert region["error_ratio"].null_count() == 0
     topics = feats.filter(~pl.col("stream").str.starts_with("region:"))
-    assert topics["latency_p50"].null_count() == 0
+    for column in ("latency_p50", "distinct_keys", "top_entity_rate_per_s"):
+        assert topics[column].null_count() == 0, column
     scores = score_streams(feats, "tail", spec=features_for("linkedin"))
     assert scores.height == feats.height
     assert scores["score"].is_finite().all()

@@ -52,3 +52,33 @@ def test_per_feature_tests_both_tails():
         quiet = det.score_learn_many(_noise(4, 4, seed=7))
         moved = [{**r, "f2": r["f2"] + shift} for r in _noise(4, 4, seed=9)]
         assert det.score_learn_many(moved).max() > 4.0 > quiet.max()
+
+
+def test_tail_shape_scales_the_tail_beyond_a_recurring_extreme():
+    # a pattern the residuals do not model recurs at 100-108 sigmas: with an exponential tail
+    # fitted to those few values, 4 apart, a next one at 150 is a dozen e-folds out
+    def scores(shape):
+        rng = np.random.default_rng(1)
+        det = ConformalKNN(
+            scales=(1,), refractory=0, per_feature=True, min_scale=0.5, tail_shape=shape
+        )
+        values = rng.normal(0, 1, 250)
+        values[40::50] = [100.0, 104.0, 108.0, 106.0, 102.0]
+        for v in values:
+            det.learn_one({"v": float(v)})
+        return [det.score_one({"v": v}) for v in (150.0, 1000.0, 5.0)]
+
+    plain, shaped = scores(0.0), scores(0.1)
+    assert plain[0] > 6
+    assert shaped[0] < 4  # the next occurrence, under the threshold of 4
+    assert shaped[1] > 30  # what is far beyond the pattern still alarms
+    assert shaped[2] == plain[2]  # the body of the distribution is unchanged
+
+
+def test_tail_shape_must_not_be_negative():
+    import pytest
+
+    from eventsim.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match=r"tail_shape must be >= 0; got -0\.1"):
+        ConformalKNN(tail_shape=-0.1)

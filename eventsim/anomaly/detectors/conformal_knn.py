@@ -51,9 +51,15 @@ _MAX_SCORE = 300.0
 
 
 def _upper_p(
-    cal: list[float], a: float, min_history: int, tail_fraction: float, min_scale: float
+    cal: list[float],
+    a: float,
+    min_history: int,
+    tail_fraction: float,
+    min_scale: float,
+    tail_shape: float = 0.0,
 ) -> float | None:
-    """Conformal p-value of ``a`` against sorted ``cal`` (upper tail), exponential beyond."""
+    """Conformal p-value of ``a`` against sorted ``cal`` (upper tail), exponential beyond,
+    with a scale of at least ``min_scale`` and ``tail_shape`` times the tail's threshold."""
     n = len(cal)
     if n < min_history:
         return None
@@ -61,7 +67,8 @@ def _upper_p(
     if above:
         return (above + 1) / (n + 1)
     top = np.asarray(cal[int((1.0 - tail_fraction) * n) :])
-    scale = max(float(top.mean() - top[0]), 1e-12 * max(abs(top[0]), 1.0), min_scale)
+    rel = max(tail_shape, 1e-12) * max(abs(top[0]), 1.0)
+    scale = max(float(top.mean() - top[0]), rel, min_scale)
     return math.exp(-min((a - cal[-1]) / scale, 700.0)) / (n + 1)
 
 
@@ -91,10 +98,8 @@ class _Scale:
         d = np.sqrt(((self.buffer[: self.n] - shingle) ** 2).sum(axis=1))
         return float(np.partition(d, k - 1)[k - 1])
 
-    def p_value(
-        self, a: float, min_history: int, tail_fraction: float, min_scale: float = 0.0
-    ) -> float | None:
-        return _upper_p(self.calibration, a, min_history, tail_fraction, min_scale)
+    def p_value(self, a: float, min_history: int, tail: tuple[float, float, float]) -> float | None:
+        return _upper_p(self.calibration, a, min_history, *tail)
 
     def learn(self, shingle: np.ndarray, a: float | None) -> None:
         if a is not None:
@@ -117,11 +122,9 @@ class _FeatureScale(_Scale):
     def distance(self, shingle: np.ndarray, k: int) -> float | None:
         return float(shingle[0])  # the value itself: in one dimension the rank is the test
 
-    def p_value(
-        self, a: float, min_history: int, tail_fraction: float, min_scale: float = 0.0
-    ) -> float | None:
-        up = _upper_p(self.calibration, a, min_history, tail_fraction, min_scale)
-        down = _upper_p(self.lower, -a, min_history, tail_fraction, min_scale)
+    def p_value(self, a: float, min_history: int, tail: tuple[float, float, float]) -> float | None:
+        up = _upper_p(self.calibration, a, min_history, *tail)
+        down = _upper_p(self.lower, -a, min_history, *tail)
         return None if up is None or down is None else min(up, down)
 
     def learn(self, shingle: np.ndarray, a: float | None) -> None:
@@ -165,6 +168,12 @@ class ConformalKNN(Detector):
         Smallest scale of the exponential tail beyond the largest calibration value, in
         the nonconformity's units (0: relative floor only). Floors the evidence a tiny
         change can carry on a quantised or constant series.
+    tail_shape
+        Smallest scale of that tail relative to its threshold (the smallest of the top
+        ``tail_fraction`` values; 0: none): the mean excess of a Pareto-like tail of this
+        shape, which grows with the threshold. Where a recurring pattern's residuals of 100
+        sigmas or more are the history's extremes, a next one at 150 is then a few e-folds
+        out, not dozens (an exponential tail fitted to three values 4 sigmas apart).
     seed
         Accepted for the common interface; the detector draws no random numbers.
     on_missing
@@ -196,6 +205,7 @@ class ConformalKNN(Detector):
         per_feature: bool = False,
         min_scale: float = 0.0,
         delay: int = 0,
+        tail_shape: float = 0.0,
         *,
         seed: int | None = None,
         on_missing: str = "raise",
@@ -214,6 +224,9 @@ class ConformalKNN(Detector):
         if not 0.0 < tail_fraction < 1.0:
             msg = f"ConformalKNN.tail_fraction must be in (0, 1); got {tail_fraction!r}"
             raise ConfigError(msg)
+        if not tail_shape >= 0.0:
+            msg = f"ConformalKNN.tail_shape must be >= 0; got {tail_shape!r}"
+            raise ConfigError(msg)
         self.scales = tuple(int(m) for m in scales)
         self.window = window
         self.k = k
@@ -223,6 +236,7 @@ class ConformalKNN(Detector):
         self.per_feature = per_feature
         self.min_scale = min_scale
         self.delay = delay
+        self.tail_shape = tail_shape
         self._pending: deque[list[tuple[_Scale, np.ndarray, float | None]]] = deque()
         self._tests = 1
         self.seed = seed
@@ -263,15 +277,12 @@ class ConformalKNN(Detector):
         row = self._vector(x)
         dists: list[float | None] = []
         best = 0.0
+        tail = (self.tail_fraction, self.min_scale, self.tail_shape)
         for sc in self._scales:
             sh = self._shingle(row, sc)
             a = None if sh is None else sc.distance(sh, self.k)
             dists.append(a)
-            p = (
-                None
-                if a is None
-                else sc.p_value(a, self.min_history, self.tail_fraction, self.min_scale)
-            )
+            p = None if a is None else sc.p_value(a, self.min_history, tail)
             if p is not None:
                 best = max(best, -math.log10(p))
         raw = min(max(best - math.log10(self._tests), 0.0), _MAX_SCORE)

@@ -293,9 +293,9 @@ def _expected_counts(
         rel = np.where(trend, slope / np.maximum(level, 1e-12), 0.0)
         growth = np.exp(np.clip(rel * d, -30.0, 30.0))
         carried = 1.0 / len(t) + np.where(trend, d * d / sxx, 0.0)  # level's variance / noise
-        resid = c - level - np.outer(x, np.where(trend, slope, 0.0))  # about the level carried
+        about = c - level - np.outer(x, np.where(trend, slope, 0.0))  # the level carried
     else:
-        resid = c - level
+        resid = about = c - level
         dof = max(len(t) - 1, 1)
         noise = np.maximum((resid**2).sum(axis=0) / dof, level)
         growth = np.ones_like(level)
@@ -304,9 +304,9 @@ def _expected_counts(
     # distance from the baseline's centre
     drift = REL_FLOOR**2 * max(abs(at - t.mean()), 1.0)
     # the lower half: the median window about the trend, and the spread of those below it
-    shift = np.minimum(np.median(resid, axis=0), 0.0)
+    shift = np.minimum(np.median(about, axis=0), 0.0)
     low = np.maximum(level + shift, 0.0)
-    noise_low = np.maximum(2.0 * (np.minimum(resid - shift, 0.0) ** 2).sum(axis=0) / dof, low)
+    noise_low = np.maximum(2.0 * (np.minimum(about - shift, 0.0) ** 2).sum(axis=0) / dof, low)
 
     def side(lev: np.ndarray, noi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         per = lev * growth

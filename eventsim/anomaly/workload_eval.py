@@ -45,8 +45,8 @@ any stream; the others are **false alarms**, per simulated day of features, also
 episodes (runs of consecutive alarmed windows of one stream). ``grace_s`` defaults to 30
 minutes: a delay ×3 or a burst of failures keeps changing the log after the window ends.
 
-Observability (latency regressions)
-------------------------------------
+Observability (latency regressions, error bursts)
+--------------------------------------------------
 A latency regression multiplies the durations of a stage *starting* in the incident window,
 so it reaches the log only when the slowed stage ends: amazon's shipping and delivery stages
 take hours to days, netflix's pipeline stages minutes to hours, and within
@@ -56,10 +56,21 @@ repeated with every latency regression at intensity 1.0 (no change; the same ran
 and an incident's ``changed_events`` counts the records of its streams in its scoring window
 that differ between the two runs (in any column but their placement in the log: a slowed
 stage moves its records in time, or changes a duration in their payload). It is
-**observable** when that change exceeds three Poisson standard deviations of the window's
-record count (``3·sqrt(n)``): a smaller change cannot be told from noise by any detector at
-a low false-alarm rate. Incident recall counts observable incidents only; the table reports
-how many were not (``unobservable``), and the other kinds are always observable.
+**observable** when that change exceeds three Poisson standard deviations of the
+counterfactual's record count there (``3·sqrt(n)``): a smaller change cannot be told from
+noise by any detector at a low false-alarm rate. Incident recall counts observable incidents
+only; the table reports how many were not (``unobservable``).
+
+An **error burst** sets the failure probability of a step *started* in its window, and a
+workload that starts that step in batches (netflix's encodes follow each batch of uploads)
+may start none then: netflix seed 1's second burst fell in a gap without a single encode
+start and failed nothing. It is checked the same way against a run with every error burst at
+intensity 0 (no failures of the step in the window), counting only the failure records
+(the feature spec's ``error_types`` and ``failure_types``), against three Poisson standard
+deviations of the counterfactual's failures. Where the counterfactual draws differently
+(amazon's order flow depends on which payments fail), every failure record differs and the
+burst counts as observable: the check errs towards counting an incident. The other kinds
+are always observable.
 
 The workloads' built-in flash crowds (uber's demand spike, netflix's release, amazon's Prime
 Day, linkedin's viral cascade) are unlabelled anomalies; :data:`EVAL_PARAMS` switches them off
@@ -622,9 +633,9 @@ def run_workload(
     one stream per region, named ``region:<name>``; with streams per topic and key-gap
     latency, a workload of :data:`STAGE_EVENTS` gets its stage streams (module docstring).
 
-    With ``observability``, latency regressions are checked against a counterfactual run
-    (module docstring) and the incidents gain ``changed_events`` (Int64, null for other
-    kinds) and ``observable`` (Boolean).
+    With ``observability``, latency regressions and error bursts are checked against a
+    counterfactual run (module docstring) and the incidents gain ``changed_events`` (Int64,
+    null for other kinds) and ``observable`` (Boolean).
 
     Returns
     -------
@@ -704,34 +715,54 @@ def _observability(
     n = incidents.height
     changed: list[int | None] = [None] * n
     observable = [True] * n
-    if "latency_regression" in incidents["kind"].to_list():
+    kinds = incidents["kind"].to_list()
+    failures = pl.col("event_type").cast(pl.String).is_in([*spec.error_types, *spec.failure_types])
+    # kind, the intensity at which it changes nothing, and which records it changes
+    checks = [("latency_regression", 1.0, pl.lit(True))]
+    if spec.error_types or spec.failure_types:  # else a burst's failures cannot be told apart
+        checks.append(("error_burst", 0.0, failures))
+    for kind, neutral, counted in checks:
+        if kind not in kinds:
+            continue
         calm = tuple(
-            dataclasses.replace(i, intensity=1.0) if i.kind == "latency_regression" else i
-            for i in sc.incidents
+            dataclasses.replace(i, intensity=neutral) if i.kind == kind else i for i in sc.incidents
         )
         other = run(dataclasses.replace(sc, incidents=calm), progress=False).events
-        placement = {"partition", "offset", "event_id", "append_s"}  # move with any shift
-        cols = [c for c in result.events.columns if c not in placement]
-        by_topic = spec.by == ("topic",)
         for i, row in enumerate(incidents.iter_rows(named=True)):
-            if row["kind"] != "latency_regression":
-                continue
-            lo, hi = row["start_s"], row["end_s"] + grace_s
-            keep = pl.col("timestamp_s").is_between(lo, hi, closed="left")
-            if by_topic:
-                keep &= pl.col("topic").is_in(list(row["affected"]))
-            a = result.events.filter(keep).select(cols)
-            b = other.filter(keep).select(cols)
-            diff = (
-                a.join(b, on=cols, how="anti", nulls_equal=True).height
-                + b.join(a, on=cols, how="anti", nulls_equal=True).height
-            )
-            changed[i] = diff
-            observable[i] = diff > 3.0 * np.sqrt(max(a.height, 1))
+            if row["kind"] == kind:
+                changed[i], observable[i] = _changed(
+                    result.events, other, row, spec, grace_s, counted
+                )
     return incidents.with_columns(
         pl.Series("changed_events", changed, dtype=pl.Int64),
         pl.Series("observable", observable, dtype=pl.Boolean),
     )
+
+
+def _changed(
+    events: pl.DataFrame,
+    other: pl.DataFrame,
+    incident: dict[str, Any],
+    spec: FeatureSpec,
+    grace_s: float,
+    counted: pl.Expr,
+) -> tuple[int, bool]:
+    """Records (of those ``counted``) of an incident's streams in its scoring window that
+    differ between the run and its counterfactual ``other``, and whether they exceed three
+    Poisson standard deviations of the counterfactual's count."""
+    placement = {"partition", "offset", "event_id", "append_s"}  # move with any shift
+    cols = [c for c in events.columns if c not in placement]
+    lo, hi = incident["start_s"], incident["end_s"] + grace_s
+    keep = pl.col("timestamp_s").is_between(lo, hi, closed="left") & counted
+    if spec.by == ("topic",):
+        keep &= pl.col("topic").is_in(list(incident["affected"]))
+    a = events.filter(keep).select(cols)
+    b = other.filter(keep).select(cols)
+    diff = (
+        a.join(b, on=cols, how="anti", nulls_equal=True).height
+        + b.join(a, on=cols, how="anti", nulls_equal=True).height
+    )
+    return diff, diff > 3.0 * np.sqrt(max(b.height, 1))
 
 
 def compare_on_workload(
@@ -763,9 +794,9 @@ def compare_on_workload(
     thresholds, grace_s, pairs
         As in :func:`detection_table`.
     observability
-        Check latency regressions against a counterfactual run and count only observable
-        incidents in the recall (module docstring; a second simulation when the workload has
-        latency regressions).
+        Check latency regressions and error bursts against counterfactual runs and count
+        only observable incidents in the recall (module docstring; one more simulation for
+        each of the two kinds the workload has).
 
     Returns
     -------

@@ -249,6 +249,25 @@ def test_observability_flags_a_regression_the_log_cannot_show():
     assert rows[1][2]
 
 
+def test_observability_flags_an_error_burst_that_failed_nothing():
+    from eventsim.anomaly import run_workload
+    from eventsim.workloads import IncidentSpec
+
+    incidents = (
+        IncidentSpec("error_burst", 1800.0, 600.0, 0.0, target="events"),  # fails nothing
+        IncidentSpec("error_burst", 4800.0, 600.0, 0.3, target="events"),
+    )
+    params = {"rate_per_s": 5.0}
+    _, _, inc = run_workload(
+        "synthetic", "2h", seed=0, incidents=incidents, params=params, observability=True
+    )
+    rows = inc.select("kind", "changed_events", "observable").rows()
+    assert rows[0] == ("error_burst", 0, False)
+    # ~30 % of 3,000 records turn into errors against the counterfactual's ~none
+    assert rows[1][1] > 500
+    assert rows[1][2]
+
+
 def test_recall_counts_observable_incidents_only():
     t = np.arange(300.0) * 60
     f = pl.DataFrame(

@@ -277,6 +277,18 @@ def _expected_counts(
     >>> count_z(np.zeros(2), np.r_[high, low], np.r_[var_high, var_low]).round(1)
     array([ -2. , -18.2])
     """
+    high, low = _count_model(t, c, at)
+    return _pooled(high, m), _pooled(low, m)
+
+
+_Side = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _count_model(t: np.ndarray, c: np.ndarray, at: float) -> tuple[_Side, _Side]:
+    """Per-window parts of :func:`_expected_counts`' model at ``at``, for a high count and
+    for a low one: the level carried there, its squared growth, the variance beyond
+    Poisson's and the carried level's uncertainty (:func:`_pooled` sums them over windows).
+    """
     level = c.mean(axis=0)
     x = t - t.mean()
     sxx = float(x @ x)
@@ -308,13 +320,19 @@ def _expected_counts(
     low = np.maximum(level + shift, 0.0)
     noise_low = np.maximum(2.0 * (np.minimum(about - shift, 0.0) ** 2).sum(axis=0) / dof, low)
 
-    def side(lev: np.ndarray, noi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        per = lev * growth
-        spread = noi - lev  # beyond Poisson noise
+    def side(lev: np.ndarray, noi: np.ndarray) -> _Side:
         uncertain = np.maximum(noi * carried, drift * lev * lev)
-        return m * per, m * per + growth * growth * (m * spread + m * m * uncertain)
+        return lev * growth, growth * growth, noi - lev, uncertain  # noi - lev: beyond Poisson
 
     return side(level, noise), side(low, noise_low)
+
+
+def _pooled(side: _Side, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the sum of ``m`` windows under one side of :func:`_count_model`:
+    Poisson and the spread beyond it per window (``m`` times), the carried level's
+    uncertainty shared by the windows (``m²`` times)."""
+    per, growth2, spread, uncertain = side
+    return m * per, m * per + growth2 * (m * spread + m * m * uncertain)
 
 
 def _rate_prior(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
@@ -689,17 +707,19 @@ class StreamDetector(Detector):
             if len(base) < 3:
                 continue
             at = now - (m - 1) / 2.0
-            (mean, var), (mean_lo, var_lo) = _expected_counts(base[:, 1], base[:, 2:], at, m)
+            high, low = _count_model(base[:, 1], base[:, 2:], at)
+            (mean, var), (mean_lo, var_lo) = _pooled(high, m), _pooled(low, m)
             block = counts[-m:]
             if m > 1:
                 # one window's spike or dip moves a pooled sum by at most 3 sigmas; a silent
                 # window (no records at all: an outage) counts in full
-                (one, var1), (one_lo, var1_lo) = _expected_counts(base[:, 1], base[:, 2:], at, 1)
+                (one, var1), (one_lo, var1_lo) = _pooled(high, 1), _pooled(low, 1)
                 lo, hi = one_lo - 3.0 * np.sqrt(var1_lo), one + 3.0 * np.sqrt(var1)
                 block = np.where(block > 0, np.clip(block, lo, hi), 0.0)
             k = block.sum(axis=0)
-            high = np.where(k > mean, count_z(k, mean, var), 0.0)
-            z = np.where(k < mean_lo, count_z(k, mean_lo, var_lo), high)
+            below = k < mean_lo  # judged by the low side; above the mean by the high side
+            z = count_z(k, np.where(below, mean_lo, mean), np.where(below, var_lo, var))
+            z = np.where(below | (k > mean), z, 0.0)
             out = np.where(np.abs(z) > np.abs(out), z, out)
         return out
 

@@ -54,7 +54,7 @@ from eventsim.anomaly.feature_spec import (
 )
 from eventsim.exceptions import DataFormatError
 
-__all__ = ["arrival_order", "window_features"]
+__all__ = ["arrival_order", "latency_values", "window_features"]
 
 _JOIN = ["topic", "partition", "offset"]
 
@@ -333,6 +333,35 @@ def window_features(
         late_k, on=["_stream", "_k"], how="left"
     )
     return _finish(rows, spec, schema)
+
+
+def latency_values(events: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
+    """The latency values behind the windows' quantiles, one row per on-time record that has
+    one: ``stream``, ``timestamp_s``, ``latency`` (append order, as :func:`window_features`
+    without ``deliveries``).
+
+    Raises
+    ------
+    DataFormatError
+        The events lack a column the spec reads.
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({
+    ...     "topic": "t", "partition": 0, "offset": [0, 1, 2],
+    ...     "timestamp_s": [1.0, 2.0, 30.0], "append_s": [1.0, 2.0, 30.0],
+    ...     "key": ["a", "b", "a"], "event_type": "ok",
+    ... })
+    >>> latency_values(ev, FeatureSpec(latency="key_gap")).rows()
+    [('t', 30.0, 29.0)]
+    """
+    if spec.latency is None:
+        schema = {"stream": pl.String, "timestamp_s": pl.Float64, "latency": pl.Float64}
+        return pl.DataFrame(schema=schema)
+    on_time, _ = _prepare(arrival_order(events, topics=spec.topics), spec)
+    return on_time.filter(pl.col("_lat").is_not_null()).select(
+        pl.col("_stream").alias("stream"), "timestamp_s", pl.col("_lat").alias("latency")
+    )
 
 
 def _finish(rows: pl.DataFrame, spec: FeatureSpec, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -142,6 +142,24 @@ def test_latency_quantiles_are_lower_quantiles_of_the_window_values():
     assert out.select("latency_p50", "latency_p90", "latency_p99").row(0) == (3.0, 4.0, 4.0)
 
 
+def test_latency_values_are_the_values_behind_the_quantiles():
+    from eventsim.anomaly import workload_scenario
+    from eventsim.anomaly.features import latency_values
+    from eventsim.sim.engine import run
+
+    events = run(workload_scenario("uber", "20m", seed=3), progress=False).events
+    spec = FeatureSpec(latency="key_gap", max_delay_s=None)
+    values = latency_values(events, spec)
+    windows = window_features(events, spec)
+    per_window = values.group_by(
+        "stream", (pl.col("timestamp_s") // 60 * 60).alias("window_start_s")
+    ).agg(pl.len().alias("n"))
+    joined = windows.join(per_window, on=["stream", "window_start_s"], how="left")
+    assert values.height > 1000
+    assert (joined["latency_samples"] == joined["n"].fill_null(0)).all()
+    assert (values["latency"] > 0).all()
+
+
 def test_key_gap_speed_and_top_entity():
     rows = [
         ("pings", "d1", "ping", 0.0, 0.0, {"driver": "d1", "x": 0.0, "y": 0.0}),

@@ -237,16 +237,18 @@ def test_observability_flags_a_regression_the_log_cannot_show():
 
     incidents = (
         IncidentSpec("latency_regression", 3600.0, 900.0, 3.0, target="delivery"),
-        IncidentSpec("latency_regression", 7200.0, 900.0, 3.0, target="reservation"),
+        IncidentSpec("latency_regression", 6600.0, 900.0, 1.1, target="reservation"),
+        IncidentSpec("latency_regression", 10800.0, 900.0, 3.0, target="reservation"),
     )
-    _, _, inc = run_workload("amazon", "3h", seed=0, incidents=incidents, observability=True)
+    _, _, inc = run_workload("amazon", "4h", seed=0, incidents=incidents, observability=True)
     rows = inc.select("target", "changed_events", "observable").rows()
     # delivery takes ~36 h: nothing it slows ends within the scoring window
     assert rows[0] == ("delivery", 0, False)
-    # reservation takes seconds: thousands of records move
-    assert rows[1][0] == "reservation"
-    assert rows[1][1] > 1000
-    assert rows[1][2]
+    # reservation takes seconds: thousands of records move, by 10 % of a few seconds (lost
+    # in the payments' key gaps) or by twice their reservation (far out)
+    assert [r[0] for r in rows[1:]] == ["reservation", "reservation"]
+    assert min(r[1] for r in rows[1:]) > 1000
+    assert [r[2] for r in rows[1:]] == [False, True]
 
 
 def test_observability_flags_an_error_burst_that_failed_nothing():

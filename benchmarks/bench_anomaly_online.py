@@ -15,8 +15,9 @@ Measured in one run:
     flash crowds off, two incidents of each kind at default intensities after a 3 h
     warm-up): every detector's incident recall, precision, median delay and false alarms
     per simulated day (compare_on_workload; alarms de-duplicated to one per episode; latency
-    regressions that change the log by less than noise within their scoring window are
-    counted as unobservable and left out of the recall). Target, for the default detector: incident
+    regressions and error bursts that change what their streams measure by less than three
+    sigmas within their scoring window, against a run without them, are counted as
+    unobservable and left out of the recall). Target, for the default detector: incident
     recall >= 0.9 at <= 1 false alarm per simulated day, per workload.
 
 Run: .venv/bin/python benchmarks/bench_anomaly_online.py [--quick]

@@ -340,18 +340,13 @@ def latency_values(events: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
     one: ``stream``, ``timestamp_s``, ``latency`` (append order, as :func:`window_features`
     without ``deliveries``).
 
-    Raises
-    ------
-    DataFormatError
-        The events lack a column the spec reads.
+    Raises :class:`DataFormatError` as :func:`window_features` does.
 
     Examples
     --------
-    >>> ev = pl.DataFrame({
-    ...     "topic": "t", "partition": 0, "offset": [0, 1, 2],
-    ...     "timestamp_s": [1.0, 2.0, 30.0], "append_s": [1.0, 2.0, 30.0],
-    ...     "key": ["a", "b", "a"], "event_type": "ok",
-    ... })
+    >>> t = [1.0, 2.0, 30.0]  # key a's second record comes 29 s after its first
+    >>> ev = pl.DataFrame({"topic": "t", "partition": 0, "offset": [0, 1, 2], "timestamp_s": t,
+    ...                    "append_s": t, "key": ["a", "b", "a"], "event_type": "ok"})
     >>> latency_values(ev, FeatureSpec(latency="key_gap")).rows()
     [('t', 30.0, 29.0)]
     """

@@ -41,7 +41,7 @@ so that it sees what matters:
    the Poisson part, the baseline's variance about its trend beyond Poisson's, and the
    carried level's uncertainty (at least that of a level drifting as a random walk of 2 %
    per window over the distance it is carried), shared by the ``m`` windows
-   (:func:`_expected_counts`). A low count is judged by the baseline's lower half alone
+   (:func:`_count_model`). A low count is judged by the baseline's lower half alone
    (its median window and the spread below it): a stream with now and then a broadcast's
    burst is wide above its typical window, not below it. In a pooled sum each window counts
    at most three of its own standard deviations away from its expectation, so that one
@@ -241,12 +241,14 @@ def count_z(k: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
         return np.where(low, ndtri(np.maximum(lower, tiny)), -ndtri(np.maximum(upper, tiny)))
 
 
-def _expected_counts(
-    t: np.ndarray, c: np.ndarray, at: float, m: int
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Mean and variance of the sum of ``m`` windows' counts centred on time ``at``, from
-    baseline windows at times ``t`` with counts ``c`` (rows): ``(mean, var)`` for a high
-    count, then ``(mean, var)`` for a low one.
+_Side = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _count_model(t: np.ndarray, c: np.ndarray, at: float) -> tuple[_Side, _Side]:
+    """The expected count of windows centred on time ``at``, from baseline windows at times
+    ``t`` with counts ``c`` (rows), for a high count and for a low one: per window, the level
+    carried there, its squared growth, the variance beyond Poisson's and the carried level's
+    uncertainty (:func:`_pooled` sums them over ``m`` windows into a mean and a variance).
 
     The level is the baseline's mean, carried to ``at`` by its relative linear trend
     (``exp(slope / mean · distance)``: a diurnal ramp is multiplicative and the carried
@@ -267,27 +269,15 @@ def _expected_counts(
     Examples
     --------
     >>> t = np.arange(30.0)
-    >>> (mean, var), _ = _expected_counts(t, 100.0 + t[:, None], 45.0, 1)
+    >>> mean, var = _pooled(_count_model(t, 100.0 + t[:, None], 45.0)[0], 1)
     >>> round(float(mean[0]), 1), bool(var[0] > mean[0])
     (149.4, True)
     >>> bursty = np.where(t % 10 == 5, 3000.0, 300.0)[:, None]  # a broadcast every 10
-    >>> (high, var_high), (low, var_low) = _expected_counts(t, bursty, 30.0, 1)
+    >>> (high, var_high), (low, var_low) = (_pooled(s, 1) for s in _count_model(t, bursty, 30.0))
     >>> float(high[0]), float(low[0]), float(var_low[0])  # Poisson's 300 and the drift
     (570.0, 300.0, 858.0)
     >>> count_z(np.zeros(2), np.r_[high, low], np.r_[var_high, var_low]).round(1)
     array([ -2. , -18.2])
-    """
-    high, low = _count_model(t, c, at)
-    return _pooled(high, m), _pooled(low, m)
-
-
-_Side = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def _count_model(t: np.ndarray, c: np.ndarray, at: float) -> tuple[_Side, _Side]:
-    """Per-window parts of :func:`_expected_counts`' model at ``at``, for a high count and
-    for a low one: the level carried there, its squared growth, the variance beyond
-    Poisson's and the carried level's uncertainty (:func:`_pooled` sums them over windows).
     """
     level = c.mean(axis=0)
     x = t - t.mean()

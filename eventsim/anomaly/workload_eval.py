@@ -672,7 +672,7 @@ def run_workload(
             pl.concat_str(pl.lit(REGION_PREFIX), pl.col("stream")).alias("stream")
         )
         features = pl.concat([features, by_region], how="diagonal")
-    if STAGE_EVENTS.get(workload) and spec.by == ("topic",) and spec.latency == "key_gap":
+    if _has_stages(workload, spec):
         features = _with_stage_streams(result.events, features, spec, STAGE_EVENTS[workload])
     features = features.sort("window_start_s", "stream")
     streams = features["stream"].unique().sort().to_list()
@@ -682,6 +682,11 @@ def run_workload(
     if observability:
         mapped = _observability(sc, result, mapped, spec, grace_s)
     return result, features, mapped
+
+
+def _has_stages(workload: str, spec: FeatureSpec) -> bool:
+    """Whether the workload's streams include stage streams (module docstring)."""
+    return bool(STAGE_EVENTS.get(workload)) and spec.by == ("topic",) and spec.latency == "key_gap"
 
 
 def _with_stage_streams(
@@ -755,10 +760,16 @@ def _observability(
     )
 
 
+def _during(incident: dict[str, Any], grace_s: float) -> pl.Expr:
+    """The records in an incident's scoring window, ``[start_s, end_s + grace_s)``."""
+    return pl.col("timestamp_s").is_between(
+        incident["start_s"], incident["end_s"] + grace_s, closed="left"
+    )
+
+
 def _scoring_window(incident: dict[str, Any], spec: FeatureSpec, grace_s: float) -> pl.Expr:
     """The records of an incident's topics (with streams per topic) in its scoring window."""
-    lo, hi = incident["start_s"], incident["end_s"] + grace_s
-    keep = pl.col("timestamp_s").is_between(lo, hi, closed="left")
+    keep = _during(incident, grace_s)
     if spec.by == ("topic",):
         keep &= pl.col("topic").is_in(list(incident["affected"]))
     return keep
@@ -781,7 +792,7 @@ def _latencies(events: pl.DataFrame, spec: FeatureSpec, workload: str) -> pl.Dat
     its stage streams')."""
     from eventsim.anomaly.features import latency_values
 
-    if STAGE_EVENTS.get(workload) and spec.by == ("topic",) and spec.latency == "key_gap":
+    if _has_stages(workload, spec):
         spec = spec.replace(by=("topic", "event_type"))
     return latency_values(events.with_columns(pl.col("event_type").cast(pl.String)), spec)
 
@@ -803,8 +814,7 @@ def _slower(
 
     if abs(a.height - b.height) > 3.0 * np.sqrt(max(b.height, 1)):
         return True
-    lo, hi = incident["start_s"], incident["end_s"] + grace_s
-    during = pl.col("timestamp_s").is_between(lo, hi, closed="left")
+    during = _during(incident, grace_s)
     for stream in incident["affected"]:
         keep = (pl.col("stream") == stream) & during
         x = latency_a.filter(keep)["latency"].to_numpy()
